@@ -1,0 +1,366 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""The upgrade and rollback state machine.
+
+``decide(snapshot, now)`` is a pure function: from one observation of a
+cluster it returns the next Decision, made of the status to write, at most one
+action on the cluster's workloads and at most one event. Status is the only
+memory, so a run stopped at any instant is resumed by the next one.
+
+A snapshot is plain data::
+
+    {"cluster": <BookkeeperCluster>,
+     "components": [{"name": "bookie", "workload": <StatefulSet or None>,
+                     "pods": [<Pod>, ...]}]}
+
+The life of a cluster, as the reference operator records it:
+
+* idle: ``currentVersion == spec.version``; Upgrading, PodsReady and Error exist.
+* upgrade: a newer ``spec.version`` on a cluster whose pods are all Ready sets
+  ``targetVersion`` and Upgrading True; each component then gets the new pod
+  template and its pods are replaced one at a time, lowest ordinal first.
+  Completion appends the version to ``versionHistory``.
+* UpgradeFailed: a replaced pod that cannot start, or no progress within
+  ``upgradeTimeout`` minutes, sets Error True/UpgradeFailed. The pod template
+  goes back to the current version at once, so no other pod drifts onto the
+  broken image while the cluster waits for a human.
+* rollback: only from UpgradeFailed and only to the last stable version (the
+  last entry of versionHistory), triggered by setting ``spec.version`` back to
+  it. RollbackInProgress shows the progress; success clears Error.
+* RollbackFailed: the way out, once the cause is fixed, is either a repeated
+  rollback (``bk_rollback`` again, the ``rollback`` intent here) or an upgrade
+  to a new version, which clears Error and starts over. The reference leaves
+  this state as a dead end.
+
+Safety: a pod is replaced only when every replica exists, none is terminating
+and every pod but the one to replace is Ready, so at most one bookie is down
+because of us. An unready pod that is not on the target version is replaced
+first, since it is down already.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import copy
+import datetime
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, pods, versions
+
+UPGRADE = "upgrade"
+ROLLBACK = "rollback"
+
+# Decision kinds.
+INITIALIZE = "initialize"
+START_UPGRADE = "start_upgrade"
+START_ROLLBACK = "start_rollback"
+UPDATE_TEMPLATE = "update_template"
+REPLACE_POD = "replace_pod"
+WAIT = "wait"
+COMPLETE = "complete"
+FAIL = "fail"
+HOLD = "hold"
+IDLE = "idle"
+# Kinds after which a driving loop stops: nothing more will happen without a human.
+TERMINAL = frozenset((FAIL, HOLD, IDLE))
+
+DEFAULT_REPLICAS = 3
+DEFAULT_UPGRADE_TIMEOUT_MINUTES = 10
+
+EVENT_REASONS = {UPGRADE: "Upgrade Error", ROLLBACK: "Rollback Error"}
+_EVENT_VERBS = {UPGRADE: "Upgrading", ROLLBACK: "Rollingback"}
+_ACTIVE_CONDITION = {UPGRADE: cond.UPGRADING, ROLLBACK: cond.ROLLBACK_IN_PROGRESS}
+_FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
+
+Decision = collections.namedtuple("Decision", "kind message status action event")
+
+
+def workload_name(cluster_name, component):
+    return "%s-%s" % (cluster_name, component)
+
+
+def spec_replicas(cluster):
+    return (cluster.get("spec") or {}).get("replicas") or DEFAULT_REPLICAS
+
+
+def upgrade_timeout(cluster):
+    """The progress deadline; like the reference, a value below 1 means the default."""
+    minutes = (cluster.get("spec") or {}).get("upgradeTimeout") or 0
+    if minutes < 1:
+        minutes = DEFAULT_UPGRADE_TIMEOUT_MINUTES
+    return datetime.timedelta(minutes=minutes)
+
+
+def repository(cluster):
+    spec = cluster.get("spec") or {}
+    return ((spec.get("image") or {}).get("imageSpec") or {}).get("repository") or versions.DEFAULT_REPOSITORY
+
+
+def template_version(workload):
+    template = (workload.get("spec") or {}).get("template") or {}
+    return ((template.get("metadata") or {}).get("annotations") or {}).get(pods.VERSION_ANNOTATION, "")
+
+
+def template_image(workload):
+    template = (workload.get("spec") or {}).get("template") or {}
+    containers = (template.get("spec") or {}).get("containers") or [{}]
+    return containers[0].get("image", "")
+
+
+def observed(snapshot):
+    """The replica counts and member lists a status carries."""
+    all_pods = [pod for component in snapshot["components"] for pod in component.get("pods") or ()]
+    ordered = pods.by_ordinal(all_pods)
+    ready = [pods.name(pod) for pod in ordered if pods.is_ready(pod)]
+    unready = [pods.name(pod) for pod in ordered if not pods.is_ready(pod)]
+    return {
+        "replicas": spec_replicas(snapshot["cluster"]),
+        "currentReplicas": len(ordered),
+        "readyReplicas": len(ready),
+        "members": {"ready": ready or None, "unready": unready or None},
+    }
+
+
+def _refreshed(snapshot, now):
+    status = copy.deepcopy(snapshot["cluster"].get("status") or {})
+    status.update(observed(snapshot))
+    status.setdefault("targetVersion", "")
+    all_ready = status["readyReplicas"] == status["replicas"]
+    status["conditions"] = cond.set_condition(
+        cond.with_defaults(status.get("conditions")), cond.PODS_READY, cond.TRUE if all_ready else cond.FALSE, now
+    )
+    return status
+
+
+def _decision(snapshot, kind, message, status, action=None, event=None):
+    old = snapshot["cluster"].get("status") or {}
+    return Decision(kind, message, None if status == old else status, action, event)
+
+
+def _template_action(cluster, component, version):
+    return {
+        "type": UPDATE_TEMPLATE,
+        "component": component["name"],
+        "workload": workload_name(cluster["metadata"]["name"], component["name"]),
+        "image": versions.image(repository(cluster), version),
+        "version": version,
+    }
+
+
+def _template_matches(cluster, component, version):
+    workload = component.get("workload")
+    return workload is None or (
+        template_image(workload) == versions.image(repository(cluster), version)
+        and template_version(workload) == version
+    )
+
+
+def _drifted_template(cluster, snapshot, version):
+    """An action putting back the template of the first component not at ``version``, if any."""
+    for component in snapshot["components"]:
+        if not _template_matches(cluster, component, version):
+            return _template_action(cluster, component, version)
+    return None
+
+
+def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
+    """The next Decision for the cluster in ``snapshot`` at ``now``.
+
+    ``intent`` is ROLLBACK when a user asked for a rollback explicitly; it only
+    matters in RollbackFailed, where it repeats the rollback.
+    """
+    cluster = snapshot["cluster"]
+    status = _refreshed(snapshot, now)
+    conditions = status["conditions"]
+    spec_version = versions.effective((cluster.get("spec") or {}).get("version"))
+    current = status.get("currentVersion", "")
+    if not current:
+        status.update(currentVersion=spec_version, versionHistory=[spec_version], targetVersion="")
+        return _decision(snapshot, INITIALIZE, "recorded %s as the current version" % spec_version, status)
+    if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS):
+        return _rollout(snapshot, status, now, ROLLBACK, limits)
+    if cond.is_true(conditions, cond.UPGRADING):
+        return _rollout(snapshot, status, now, UPGRADE, limits)
+    last_stable = versions.last_stable(status.get("versionHistory"))
+    error = cond.find(conditions, cond.ERROR)
+    if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED):
+        if spec_version == last_stable:
+            return _start(snapshot, status, now, ROLLBACK, last_stable)
+        message = "upgrade failed: %s; set spec.version back to %s to roll back" % (error["message"], last_stable)
+        return _hold(snapshot, status, message, current)
+    if cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED):
+        if intent == ROLLBACK and spec_version == last_stable:
+            return _start(snapshot, status, now, ROLLBACK, last_stable)
+        if _is_upgrade(spec_version, current):
+            return _start(snapshot, status, now, UPGRADE, spec_version)
+        message = (
+            "rollback failed: %s; fix the cause, then roll back to %s again or upgrade to a new version"
+            % (error["message"], last_stable)
+        )
+        return _hold(snapshot, status, message, current)
+    if cond.is_true(conditions, cond.ERROR):
+        return _hold(snapshot, status, "cluster is in error state: %s" % error["message"], current)
+    if spec_version == current:
+        action = _drifted_template(cluster, snapshot, current)
+        return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, action)
+    if not versions.is_valid(spec_version):
+        return _hold(snapshot, status, "spec.version %r is not valid (%s)" % (spec_version, versions.VERSION_FORM), current)
+    if not _is_upgrade(spec_version, current):
+        message = "downgrading the cluster from version %s to %s is not supported" % (current, spec_version)
+        return _hold(snapshot, status, message, current)
+    unready = status["members"]["unready"]
+    if not cond.is_true(conditions, cond.PODS_READY):
+        message = "cannot trigger upgrade if there are unready pods (%s of %s Ready%s)" % (
+            status["readyReplicas"],
+            status["replicas"],
+            ": " + ", ".join(unready) + " not Ready" if unready else "",
+        )
+        return _decision(snapshot, WAIT, message, status)
+    return _start(snapshot, status, now, UPGRADE, spec_version)
+
+
+def _is_upgrade(requested, current):
+    return versions.is_valid(requested) and requested != current and versions.compare(requested, current) >= 0
+
+
+def _hold(snapshot, status, message, stable_version):
+    return _decision(snapshot, HOLD, message, status, _drifted_template(snapshot["cluster"], snapshot, stable_version))
+
+
+def _start(snapshot, status, now, action, target):
+    conditions = status["conditions"]
+    if action == UPGRADE:
+        conditions = cond.clear(conditions, cond.ERROR, now)
+    status["conditions"] = cond.set_condition(conditions, _ACTIVE_CONDITION[action], cond.TRUE, now)
+    status["targetVersion"] = target
+    status["rollout"] = {"action": action, "lastProgressTime": cond.format_time(now), "readyOnTarget": 0}
+    kind = START_UPGRADE if action == UPGRADE else START_ROLLBACK
+    message = "%s from %s to %s started" % (action, status["currentVersion"], target)
+    return _decision(snapshot, kind, message, status)
+
+
+def _rollout(snapshot, status, now, action, limits):
+    """One step of an upgrade or a rollback toward status.targetVersion."""
+    cluster = snapshot["cluster"]
+    target = status["targetVersion"]
+    active = _ACTIVE_CONDITION[action]
+    rollout = status.setdefault("rollout", {"action": action, "lastProgressTime": cond.format_time(now)})
+    rollout["action"] = action
+    replicas = spec_replicas(cluster)
+    for component in snapshot["components"]:
+        sts_name = workload_name(cluster["metadata"]["name"], component["name"])
+        ordered = pods.by_ordinal(component.get("pods") or ())
+        on_target = [pod for pod in ordered if pods.version(pod) == target and not pods.is_terminating(pod)]
+        ready_on_target = sum(1 for pod in on_target if pods.is_ready(pod))
+        if ready_on_target > rollout.get("readyOnTarget", 0):
+            rollout["lastProgressTime"] = cond.format_time(now)
+        rollout.update(component=component["name"], readyOnTarget=ready_on_target)
+        status["conditions"] = cond.set_condition(
+            status["conditions"], active, cond.TRUE, now, cond.UPDATING, str(len(on_target))
+        )
+        if component.get("workload") is None:
+            step = _wait("statefulset %s does not exist" % sts_name)
+        elif not _template_matches(cluster, component, target):
+            action_ = _template_action(cluster, component, target)
+            return _decision(
+                snapshot, UPDATE_TEMPLATE, "%s: pod template set to %s" % (sts_name, action_["image"]), status, action_
+            )
+        else:
+            for pod in on_target:
+                fault = None if pods.is_ready(pod) else faults.classify(pod, now, limits)
+                if fault:
+                    return _fail(snapshot, status, now, action, fault.message)
+            done = len(ordered) == replicas and len(on_target) == replicas and ready_on_target == replicas
+            if done:
+                continue
+            step = _next_pod(ordered, target, replicas, sts_name)
+        deadline = cond.parse_time(rollout["lastProgressTime"]) + upgrade_timeout(cluster)
+        if now > deadline:
+            message = "updating statefulset (%s) failed due to progress deadline exceeded" % sts_name
+            return _fail(snapshot, status, now, action, message)
+        kind, message, act = step
+        return _decision(snapshot, kind, message, status, act)
+    return _complete(snapshot, status, now, action)
+
+
+def _wait(message):
+    return WAIT, message, None
+
+
+def _next_pod(ordered, target, replicas, sts_name):
+    """WAIT with the reason, or REPLACE_POD for the one pod that may go down now."""
+    terminating = [pods.name(pod) for pod in ordered if pods.is_terminating(pod)]
+    if terminating:
+        return _wait("waiting for pod %s to terminate" % ", ".join(terminating))
+    if len(ordered) < replicas:
+        return _wait("waiting for %s to recreate %d of %d pods" % (sts_name, replicas - len(ordered), replicas))
+    if len(ordered) > replicas:
+        return _wait("waiting for %s to scale down to %d pods" % (sts_name, replicas))
+    unready = [pod for pod in ordered if not pods.is_ready(pod)]
+    for pod in unready:
+        if pods.version(pod) == target:
+            reason = faults.waiting_reason(pod)
+            return _wait(
+                "waiting for pod %s to become Ready on version %s%s"
+                % (pods.name(pod), target, " (%s)" % reason if reason else "")
+            )
+    if len(unready) > 1:
+        names = ", ".join(pods.name(pod) for pod in unready)
+        return _wait("waiting for pods %s to become Ready before replacing another" % names)
+    outdated = unready or [pod for pod in ordered if pods.version(pod) != target]
+    pod = outdated[0]
+    action = {"type": REPLACE_POD, "pod": pods.name(pod), "uid": pods.uid(pod), "from_version": pods.version(pod)}
+    return REPLACE_POD, "replacing pod %s (%s -> %s)" % (pods.name(pod), pods.version(pod) or "?", target), action
+
+
+def _complete(snapshot, status, now, action):
+    target = status["targetVersion"]
+    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[action], now)
+    if action == UPGRADE:
+        status["versionHistory"] = versions.append_history(status.get("versionHistory"), target)
+    else:
+        conditions = cond.clear(conditions, cond.ERROR, now)
+    status.update(conditions=conditions, currentVersion=target, targetVersion="")
+    status.pop("rollout", None)
+    return _decision(snapshot, COMPLETE, "%s to %s complete" % (action, target), status)
+
+
+def _fail(snapshot, status, now, action, message):
+    current, target = status["currentVersion"], status["targetVersion"]
+    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[action], now)
+    status["conditions"] = cond.set_condition(conditions, cond.ERROR, cond.TRUE, now, _FAILED_REASON[action], message)
+    status["targetVersion"] = ""
+    status.pop("rollout", None)
+    event = {
+        "reason": EVENT_REASONS[action],
+        "message": "Error %s from version %s to %s. %s" % (_EVENT_VERBS[action], current, target, message),
+        "type": "Warning",
+    }
+    act = _drifted_template(snapshot["cluster"], snapshot, current)
+    return _decision(snapshot, FAIL, message, status, act, event)
+
+
+def plan(snapshot, target):
+    """The pods a rollout to ``target`` would replace, in the order it would replace them."""
+    cluster = snapshot["cluster"]
+    to_image = versions.image(repository(cluster), target)
+    steps = []
+    for component in snapshot["components"]:
+        ordered = pods.by_ordinal(component.get("pods") or ())
+        outdated = [pod for pod in ordered if pods.version(pod) != target]
+        outdated.sort(key=pods.is_ready)
+        for pod in outdated:
+            steps.append(
+                {
+                    "component": component["name"],
+                    "pod": pods.name(pod),
+                    "from_version": pods.version(pod),
+                    "to_version": target,
+                    "from_image": pods.image(pod),
+                    "to_image": to_image,
+                }
+            )
+    return steps

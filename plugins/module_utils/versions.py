@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""Version rules of a BookkeeperCluster.
+
+Versions read ``X.Y.Z`` with an optional leading ``v`` and an optional suffix
+(``0.6.0-2252.b6f6512``). Comparisons look at ``X.Y.Z`` alone, as the
+reference operator does, so two builds of one release compare equal.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+DEFAULT_VERSION = "0.11.0"
+DEFAULT_REPOSITORY = "pravega/bookkeeper"
+
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)([-+.][0-9A-Za-z][0-9A-Za-z.+_-]*)?$")
+VERSION_FORM = "X.Y.Z with an optional leading 'v' and suffix, such as 0.13.0 or 0.6.0-2252.b6f6512"
+
+
+class VersionError(ValueError):
+    """A version string that cannot be used; the message says why."""
+
+
+def parse(text):
+    """Return the (major, minor, patch) triple of ``text`` or raise VersionError."""
+    if not isinstance(text, str):
+        raise VersionError(
+            "request version is not in valid format: %r is a %s, expected a string of the form %s"
+            % (text, type(text).__name__, VERSION_FORM)
+        )
+    match = _VERSION_RE.match(text.strip())
+    if not match:
+        raise VersionError("request version is not in valid format: %r (expected %s)" % (text, VERSION_FORM))
+    return tuple(int(part) for part in match.groups()[:3])
+
+
+def is_valid(text):
+    try:
+        parse(text)
+    except VersionError:
+        return False
+    return True
+
+
+def compare(left, right):
+    """-1, 0 or 1 as ``left`` is lower than, equal to or higher than ``right`` (suffixes ignored)."""
+    a, b = parse(left), parse(right)
+    return (a > b) - (a < b)
+
+
+def effective(spec_version):
+    """The version a spec asks for: an empty version means the default release."""
+    return spec_version or DEFAULT_VERSION
+
+
+def last_stable(history):
+    """The version a failed upgrade may roll back to: the last entry of versionHistory."""
+    return history[-1] if history else ""
+
+
+def append_history(history, version):
+    """versionHistory after a completed upgrade: the version is added unless it is already last."""
+    history = list(history or [])
+    if not history or history[-1] != version:
+        history.append(version)
+    return history
+
+
+def image(repository, version):
+    return "%s:%s" % (repository or DEFAULT_REPOSITORY, version)
