@@ -236,7 +236,8 @@ def _start(snapshot, status, now, action, target):
         conditions = cond.clear(conditions, cond.ERROR, now)
     status["conditions"] = cond.set_condition(conditions, _ACTIVE_CONDITION[action], cond.TRUE, now)
     status["targetVersion"] = target
-    status["rollout"] = {"action": action, "lastProgressTime": cond.format_time(now), "readyOnTarget": 0}
+    started = cond.format_time(now)
+    status["rollout"] = {"action": action, "startedAt": started, "lastProgressTime": started, "readyOnTarget": 0}
     kind = START_UPGRADE if action == UPGRADE else START_ROLLBACK
     message = "%s from %s to %s started" % (action, status["currentVersion"], target)
     return _decision(snapshot, kind, message, status)
@@ -253,7 +254,7 @@ def _rollout(snapshot, status, now, action, limits):
     for component in snapshot["components"]:
         sts_name = workload_name(cluster["metadata"]["name"], component["name"])
         ordered = pods.by_ordinal(component.get("pods") or ())
-        on_target = [pod for pod in ordered if pods.version(pod) == target and not pods.is_terminating(pod)]
+        on_target = _on_target(ordered, target, cond.parse_time(rollout.get("startedAt")))
         ready_on_target = sum(1 for pod in on_target if pods.is_ready(pod))
         if ready_on_target > rollout.get("readyOnTarget", 0):
             rollout["lastProgressTime"] = cond.format_time(now)
@@ -276,7 +277,7 @@ def _rollout(snapshot, status, now, action, limits):
             done = len(ordered) == replicas and len(on_target) == replicas and ready_on_target == replicas
             if done:
                 continue
-            step = _next_pod(ordered, target, replicas, sts_name)
+            step = _next_pod(ordered, on_target, target, replicas, sts_name)
         deadline = cond.parse_time(rollout["lastProgressTime"]) + upgrade_timeout(cluster)
         if now > deadline:
             message = "updating statefulset (%s) failed due to progress deadline exceeded" % sts_name
@@ -290,8 +291,28 @@ def _wait(message):
     return WAIT, message, None
 
 
-def _next_pod(ordered, target, replicas, sts_name):
+def _on_target(ordered, target, started):
+    """Pods that already run ``target`` for this rollout.
+
+    A pod on the target version that was created before the rollout started
+    and is not Ready is left over from an earlier attempt (a repeated rollback
+    after RollbackFailed): it is replaced again, not taken as this run's fault.
+    """
+
+    def leftover(pod):
+        created = cond.parse_time((pod.get("metadata") or {}).get("creationTimestamp"))
+        return started is not None and created is not None and created < started and not pods.is_ready(pod)
+
+    return [
+        pod
+        for pod in ordered
+        if pods.version(pod) == target and not pods.is_terminating(pod) and not leftover(pod)
+    ]
+
+
+def _next_pod(ordered, on_target, target, replicas, sts_name):
     """WAIT with the reason, or REPLACE_POD for the one pod that may go down now."""
+    current = set(pods.name(pod) for pod in on_target)
     terminating = [pods.name(pod) for pod in ordered if pods.is_terminating(pod)]
     if terminating:
         return _wait("waiting for pod %s to terminate" % ", ".join(terminating))
@@ -301,7 +322,7 @@ def _next_pod(ordered, target, replicas, sts_name):
         return _wait("waiting for %s to scale down to %d pods" % (sts_name, replicas))
     unready = [pod for pod in ordered if not pods.is_ready(pod)]
     for pod in unready:
-        if pods.version(pod) == target:
+        if pods.name(pod) in current:
             reason = faults.waiting_reason(pod)
             return _wait(
                 "waiting for pod %s to become Ready on version %s%s"
@@ -310,7 +331,7 @@ def _next_pod(ordered, target, replicas, sts_name):
     if len(unready) > 1:
         names = ", ".join(pods.name(pod) for pod in unready)
         return _wait("waiting for pods %s to become Ready before replacing another" % names)
-    outdated = unready or [pod for pod in ordered if pods.version(pod) != target]
+    outdated = unready or [pod for pod in ordered if pods.name(pod) not in current]
     pod = outdated[0]
     action = {"type": REPLACE_POD, "pod": pods.name(pod), "uid": pods.uid(pod), "from_version": pods.version(pod)}
     return REPLACE_POD, "replacing pod %s (%s -> %s)" % (pods.name(pod), pods.version(pod) or "?", target), action

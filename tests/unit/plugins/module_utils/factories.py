@@ -79,7 +79,7 @@ class FakeCluster:
     """A cluster that obeys the decisions of the core, as the adapter and kubelet would.
 
     ``behaviour`` maps a version to what its pods do once recreated: "ready",
-    "pull" (the image does not exist) or "crash".
+    "pull" (the image does not exist), "crash" or "slow" (never Ready, no fault).
     """
 
     def __init__(self, cr, replicas, version, behaviour=None):
@@ -90,6 +90,7 @@ class FakeCluster:
         self.replaced = []
         self.events = []
         self.generation = 0
+        self.now = T0
 
     def snapshot(self):
         return snapshot(self.cr, copy.deepcopy(self.sts), copy.deepcopy(self.pods))
@@ -112,14 +113,15 @@ class FakeCluster:
             self.generation += 1
             version = self.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
             kind = self.behaviour.get(version, "ready")
-            waiting = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff"}.get(kind)
+            waiting = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
             fresh = pod(action["pod"], version, ready=kind == "ready", waiting=waiting,
-                        uid="uid-%s-%d" % (action["pod"], self.generation))
+                        uid="uid-%s-%d" % (action["pod"], self.generation), created=self.now)
             self.pods = [fresh if p["metadata"]["name"] == action["pod"] else p for p in self.pods]
 
     def drive(self, now, intent=None, steps=200):
         """Run decide/apply until a terminal decision; returns the decisions made."""
         made = []
+        self.now = now
         for _ in range(steps):
             decision = machine.decide(self.snapshot(), now, intent=intent)
             made.append(decision)
