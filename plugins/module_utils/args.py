@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""Argument specs shared by the bk_* modules, mirrored by the doc fragments.
+
+Connection options carry the names, aliases and K8S_AUTH_* environment
+variables of kubernetes.core, so an AWX Kubernetes credential or an existing
+kubeconfig works unchanged.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+AUTH_ARG_SPEC = {
+    "kubeconfig": {"type": "raw"},
+    "context": {"type": "str"},
+    "host": {"type": "str"},
+    "api_key": {"type": "str", "no_log": True},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"]},
+    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"]},
+    "client_cert": {"type": "path", "aliases": ["cert_file"]},
+    "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False},
+    "proxy": {"type": "str"},
+    "no_proxy": {"type": "str"},
+    "proxy_headers": {
+        "type": "dict",
+        "options": {
+            "proxy_basic_auth": {"type": "str", "no_log": True},
+            "basic_auth": {"type": "str", "no_log": True},
+            "user_agent": {"type": "str"},
+        },
+    },
+    "persist_config": {"type": "bool"},
+    "impersonate_user": {"type": "str"},
+    "impersonate_groups": {"type": "list", "elements": "str"},
+}
+
+# Option name -> the environment variable read when the option is not given.
+AUTH_ENV = {
+    "kubeconfig": "K8S_AUTH_KUBECONFIG",
+    "context": "K8S_AUTH_CONTEXT",
+    "host": "K8S_AUTH_HOST",
+    "api_key": "K8S_AUTH_API_KEY",
+    "username": "K8S_AUTH_USERNAME",
+    "password": "K8S_AUTH_PASSWORD",
+    "validate_certs": "K8S_AUTH_VERIFY_SSL",
+    "ca_cert": "K8S_AUTH_SSL_CA_CERT",
+    "client_cert": "K8S_AUTH_CERT_FILE",
+    "client_key": "K8S_AUTH_KEY_FILE",
+    "proxy": "K8S_AUTH_PROXY",
+    "no_proxy": "K8S_AUTH_NO_PROXY",
+    "persist_config": "K8S_AUTH_PERSIST_CONFIG",
+    "impersonate_user": "K8S_AUTH_IMPERSONATE_USER",
+    "impersonate_groups": "K8S_AUTH_IMPERSONATE_GROUPS",
+}
+
+CLUSTER_ARG_SPEC = {
+    "name": {"type": "str", "required": True, "aliases": ["cluster"]},
+    "namespace": {"type": "str", "default": "default"},
+}
+
+WAIT_ARG_SPEC = {
+    "wait": {"type": "bool", "default": True},
+    "timeout": {"type": "int", "default": 1800},
+}
+
+# A run drives the cluster for at most a day; a larger timeout is a typo.
+MAX_TIMEOUT = 86400
+
+
+def argspec(*extra):
+    """A module's argument spec: connection and cluster options plus ``extra`` specs."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(copy.deepcopy(CLUSTER_ARG_SPEC))
+    for part in extra:
+        spec.update(copy.deepcopy(part))
+    return spec
+
+
+def check_timeout(timeout):
+    """An error message for a timeout outside 1..MAX_TIMEOUT seconds, or None."""
+    if timeout < 1 or timeout > MAX_TIMEOUT:
+        return "timeout must be between 1 and %d seconds, got %d" % (MAX_TIMEOUT, timeout)
+    return None

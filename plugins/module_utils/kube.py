@@ -1,0 +1,472 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""The only code that talks to the Kubernetes API server.
+
+It reads one snapshot of a BookkeeperCluster (the resource, its StatefulSet
+and its pods), carries out the core's decisions (status through the status
+subresource guarded by resourceVersion, pod template patches, evictions,
+events), holds the Lease that keeps two runs apart and waits on watches.
+Transient failures (timeouts, 5xx, 429, connection resets) are retried with
+backoff; what remains is raised as KubeError with a message for humans.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import datetime
+import json
+import os
+import socket
+import time
+import uuid
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ENV
+
+try:
+    import urllib3
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+    from kubernetes import watch as k8s_watch
+    from kubernetes.client.rest import ApiException
+    from kubernetes.config.config_exception import ConfigException
+
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as import_error:  # reported by the modules through missing_required_lib
+    KUBERNETES_IMPORT_ERROR = import_error
+
+GROUP = "bookkeeper.pravega.io"
+API_VERSION = "v1alpha1"
+PLURAL = "bookkeeperclusters"
+KIND = "BookkeeperCluster"
+COMPONENTS = ("bookie",)
+FIELD_MANAGER = "bookkeeper-ops"
+LEASE_SECONDS = 30
+TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
+RETRY_DELAYS = (0.2, 0.5, 1, 2, 4, 8)
+
+
+class KubeError(Exception):
+    """A failure to show the user; ``retryable`` when a rerun may succeed."""
+
+    def __init__(self, message, retryable=False):
+        super(KubeError, self).__init__(message)
+        self.retryable = retryable
+
+
+class Conflict(Exception):
+    """The object changed since it was read: observe again and decide again."""
+
+
+def _env_value(option, raw):
+    if option in ("validate_certs", "persist_config"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if option == "impersonate_groups":
+        return [group.strip() for group in raw.split(",") if group.strip()]
+    return raw
+
+
+def auth_settings(params, environ):
+    """Connection settings: module options first, then the K8S_AUTH_* variables."""
+    settings = {}
+    for option, variable in AUTH_ENV.items():
+        value = params.get(option)
+        if value is None and environ.get(variable):
+            value = _env_value(option, environ[variable])
+        settings[option] = value
+    settings["proxy_headers"] = params.get("proxy_headers")
+    return settings
+
+
+def api_client(params, environ=None):
+    """An ApiClient configured as kubernetes.core would configure it for the same options."""
+    environ = os.environ if environ is None else environ
+    settings = auth_settings(params, environ)
+    configuration = k8s.Configuration()
+    kubeconfig, context = settings["kubeconfig"], settings["context"]
+    explicit_host = settings["host"] and (settings["api_key"] or settings["username"] or settings["client_cert"])
+    try:
+        if isinstance(kubeconfig, dict):
+            k8s_config.load_kube_config_from_dict(
+                kubeconfig, context=context, client_configuration=configuration, persist_config=False
+            )
+        elif kubeconfig or context:
+            k8s_config.load_kube_config(
+                config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
+            )
+        elif not explicit_host:
+            if environ.get("KUBERNETES_SERVICE_HOST"):
+                k8s_config.load_incluster_config(client_configuration=configuration)
+            else:
+                k8s_config.load_kube_config(client_configuration=configuration, persist_config=False)
+    except (ConfigException, IOError, OSError, ValueError, TypeError) as error:
+        raise KubeError(
+            "cannot load the Kubernetes connection settings (%s): give kubeconfig (a path or a dict), host with "
+            "api_key or a client certificate, or set K8S_AUTH_KUBECONFIG / KUBECONFIG" % error
+        )
+    if settings["host"]:
+        configuration.host = settings["host"]
+    if settings["api_key"]:
+        configuration.api_key = {"authorization": "Bearer %s" % settings["api_key"]}
+    if settings["username"]:
+        configuration.username = settings["username"]
+    if settings["password"]:
+        configuration.password = settings["password"]
+    if settings["username"] and settings["password"]:
+        configuration.api_key = {"authorization": urllib3.util.make_headers(
+            basic_auth="%s:%s" % (settings["username"], settings["password"]))["authorization"]}
+    if settings["validate_certs"] is not None:
+        configuration.verify_ssl = settings["validate_certs"]
+    for option, attribute in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file")):
+        if settings[option]:
+            configuration.__setattr__(attribute, settings[option])
+    if settings["proxy"]:
+        configuration.proxy = settings["proxy"]
+    if settings["no_proxy"]:
+        configuration.no_proxy = settings["no_proxy"]
+    if settings["proxy_headers"]:
+        headers = dict((k, v) for k, v in settings["proxy_headers"].items() if v)
+        configuration.proxy_headers = urllib3.util.make_headers(**headers)
+    client = k8s.ApiClient(configuration)
+    if settings["impersonate_user"]:
+        client.set_default_header("Impersonate-User", settings["impersonate_user"])
+    if settings["impersonate_groups"]:
+        client.set_default_header("Impersonate-Group", ", ".join(settings["impersonate_groups"]))
+    return client
+
+
+def _reason(error):
+    try:
+        return json.loads(error.body).get("message") or error.reason
+    except (TypeError, ValueError, AttributeError):
+        return error.reason or str(error)
+
+
+def describe(error, what):
+    """A KubeError for an ApiException raised while doing ``what``."""
+    if error.status == 401:
+        return KubeError(
+            "%s: the API server refused the credentials (401 Unauthorized); check the token, certificate or "
+            "kubeconfig, and whether the token has expired" % what
+        )
+    if error.status == 403:
+        return KubeError("%s: forbidden by the API server (403): %s" % (what, _reason(error)))
+    retryable = error.status in TRANSIENT_STATUSES or error.status == 409 or not error.status
+    return KubeError(
+        "%s: %s (HTTP %s)%s" % (what, _reason(error), error.status, "; retryable, run again" if retryable else ""),
+        retryable,
+    )
+
+
+def retrying(what, call, *args, **kwargs):
+    """``call`` retried with backoff on transient failures; other failures become KubeError."""
+    for attempt, delay in enumerate(RETRY_DELAYS + (None,)):
+        try:
+            return call(*args, **kwargs)
+        except ApiException as error:
+            if error.status not in TRANSIENT_STATUSES and error.status:
+                raise
+            failure = error
+        except (urllib3.exceptions.HTTPError, socket.error) as error:
+            failure = error
+        if delay is None:
+            if isinstance(failure, ApiException):
+                raise describe(failure, what)
+            raise KubeError(
+                "%s: the API server did not answer after %d attempts (%s); retryable, run again"
+                % (what, attempt + 1, failure),
+                retryable=True,
+            )
+        time.sleep(delay)
+    return None  # unreachable: the last attempt raises
+
+
+def _json(response):
+    return json.loads(response.data)
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def identity():
+    """Who holds a Lease: host, process and a random part, so a killed run can be recognised."""
+    return "%s/%d/%s" % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def _holder_is_dead(holder):
+    parts = (holder or "").split("/")
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except OSError:
+        return True
+    return False
+
+
+class ClusterAPI:
+    """One BookkeeperCluster as the API server shows it, and the writes the core asks for."""
+
+    def __init__(self, client, name, namespace, holder=None):
+        self.name = name
+        self.namespace = namespace
+        self.holder = holder or identity()
+        self.client = client
+        self.core = k8s.CoreV1Api(client)
+        self.apps = k8s.AppsV1Api(client)
+        self.custom = k8s.CustomObjectsApi(client)
+        self.coordination = k8s.CoordinationV1Api(client)
+        self.lease_name = "bookkeeper-ops-%s" % name
+        self.lease_renewed = None
+        self.pods_version = ""
+
+    # Reading
+    def get_cluster(self):
+        what = "reading BookkeeperCluster %s/%s" % (self.namespace, self.name)
+        try:
+            return retrying(
+                what, self.custom.get_namespaced_custom_object, GROUP, API_VERSION, self.namespace, PLURAL, self.name
+            )
+        except ApiException as error:
+            if error.status == 404:
+                raise KubeError(self._missing(error))
+            raise describe(error, what)
+
+    def _missing(self, error):
+        try:
+            details = json.loads(error.body).get("details") or {}
+        except (TypeError, ValueError):
+            details = {}
+        if details.get("kind") == PLURAL:
+            return "BookkeeperCluster %s not found in namespace %s" % (self.name, self.namespace)
+        return (
+            "the BookkeeperCluster resource type (%s/%s) is not installed on this cluster; install the CRD, for "
+            "example with the bookkeeper.ops.deploy role" % (GROUP, API_VERSION)
+        )
+
+    def observe(self):
+        """One snapshot: the cluster, then each component's StatefulSet and pods."""
+        cluster = self.get_cluster()
+        components = []
+        for component in COMPONENTS:
+            workload_name = "%s-%s" % (self.name, component)
+            what = "reading StatefulSet %s/%s" % (self.namespace, workload_name)
+            try:
+                workload = _json(retrying(
+                    what, self.apps.read_namespaced_stateful_set, workload_name, self.namespace,
+                    _preload_content=False,
+                ))
+            except ApiException as error:
+                if error.status != 404:
+                    raise describe(error, what)
+                workload = None
+            pod_list = self._pods(workload)
+            components.append({"name": component, "workload": workload, "pods": pod_list["items"]})
+            self.pods_version = pod_list["metadata"].get("resourceVersion", "")
+        return {"cluster": cluster, "components": components}
+
+    def selector(self, workload):
+        labels = ((workload or {}).get("spec") or {}).get("selector", {}).get("matchLabels")
+        labels = labels or {"app": "bookkeeper-cluster", "bookkeeper_cluster": self.name}
+        return ",".join("%s=%s" % item for item in sorted(labels.items()))
+
+    def _pods(self, workload):
+        what = "listing the pods of %s/%s" % (self.namespace, self.name)
+        try:
+            return _json(retrying(
+                what, self.core.list_namespaced_pod, self.namespace, label_selector=self.selector(workload),
+                _preload_content=False,
+            ))
+        except ApiException as error:
+            raise describe(error, what)
+
+    # Writing
+    def _replace(self, what, call, body):
+        try:
+            return retrying(what, call, GROUP, API_VERSION, self.namespace, PLURAL, self.name, body)
+        except ApiException as error:
+            if error.status == 409:
+                raise Conflict(what)
+            raise describe(error, what)
+
+    def write_status(self, cluster, status):
+        """Replace the status through the subresource; the resourceVersion guards other writers."""
+        body = copy.deepcopy(cluster)
+        body["status"] = status
+        what = "writing the status of BookkeeperCluster %s/%s" % (self.namespace, self.name)
+        return self._replace(what, self.custom.replace_namespaced_custom_object_status, body)
+
+    def set_version(self, cluster, version):
+        """Set spec.version as a user would; the resourceVersion guards other writers."""
+        body = copy.deepcopy(cluster)
+        body.setdefault("spec", {})["version"] = version
+        what = "setting spec.version of BookkeeperCluster %s/%s" % (self.namespace, self.name)
+        return self._replace(what, self.custom.replace_namespaced_custom_object, body)
+
+    def set_template(self, action, snapshot):
+        """Point the component's pod template at the action's image and version."""
+        component = [c for c in snapshot["components"] if c["name"] == action["component"]][0]
+        containers = component["workload"]["spec"]["template"]["spec"]["containers"]
+        patch = {
+            "spec": {
+                "template": {
+                    "metadata": {"annotations": {"bookkeeper.version": action["version"]}},
+                    "spec": {"containers": [{"name": containers[0]["name"], "image": action["image"]}]},
+                }
+            }
+        }
+        what = "updating the pod template of StatefulSet %s/%s" % (self.namespace, action["workload"])
+        try:
+            retrying(what, self.apps.patch_namespaced_stateful_set, action["workload"], self.namespace, patch)
+        except ApiException as error:
+            raise describe(error, what)
+
+    def evict(self, pod_name, pod_uid):
+        """Evict a pod through the Eviction API; returns why it was refused, or "" when it goes."""
+        body = k8s.V1Eviction(
+            metadata=k8s.V1ObjectMeta(name=pod_name, namespace=self.namespace),
+            delete_options=k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=pod_uid)),
+        )
+        what = "evicting pod %s/%s" % (self.namespace, pod_name)
+        try:
+            self.core.create_namespaced_pod_eviction(pod_name, self.namespace, body)
+        except ApiException as error:
+            if error.status == 429:
+                return "eviction of pod %s is blocked by a PodDisruptionBudget: %s" % (pod_name, _reason(error))
+            if error.status in (404, 409):
+                return ""  # already gone or already replaced: the next observation shows which
+            if error.status in TRANSIENT_STATUSES:
+                return "eviction of pod %s failed for now: %s" % (pod_name, _reason(error))
+            raise describe(error, what)
+        except (urllib3.exceptions.HTTPError, socket.error) as error:
+            return "eviction of pod %s failed for now: %s" % (pod_name, error)
+        return ""
+
+    def emit_event(self, cluster, event, now):
+        stamp = cond.format_time(now)
+        metadata = cluster["metadata"]
+        body = {
+            "metadata": {"generateName": "%s-" % self.name, "namespace": self.namespace,
+                         "labels": {"app": "bookkeeper-cluster", "bookkeeper_cluster": self.name}},
+            "involvedObject": {"apiVersion": "%s/%s" % (GROUP, API_VERSION), "kind": KIND, "name": self.name,
+                               "namespace": self.namespace, "uid": metadata.get("uid"),
+                               "resourceVersion": metadata.get("resourceVersion")},
+            "reason": event["reason"],
+            "message": event["message"],
+            "type": event["type"],
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "source": {"component": FIELD_MANAGER},
+            "reportingComponent": FIELD_MANAGER,
+            "reportingInstance": self.holder,
+        }
+        what = "recording event %r on BookkeeperCluster %s/%s" % (event["reason"], self.namespace, self.name)
+        try:
+            retrying(what, self.core.create_namespaced_event, self.namespace, body)
+        except ApiException as error:
+            raise describe(error, what)
+
+    # Waiting
+    def wait_for_change(self, seconds):
+        """Block until a pod of the cluster changes, or ``seconds`` pass."""
+        seconds = max(1, int(round(seconds)))
+        stream = k8s_watch.Watch()
+        try:
+            for _ in stream.stream(
+                self.core.list_namespaced_pod, self.namespace, label_selector=self.selector(None),
+                resource_version=self.pods_version, timeout_seconds=seconds, allow_watch_bookmarks=False,
+            ):
+                break
+        except ApiException as error:
+            if error.status != 410:  # 410: the version is too old; observing again is the answer
+                raise describe(error, "watching the pods of %s/%s" % (self.namespace, self.name))
+        except (urllib3.exceptions.HTTPError, socket.error):
+            time.sleep(min(seconds, 1))
+        finally:
+            stream.stop()
+
+    # The Lease that keeps two runs apart
+    def _lease_body(self, now, existing=None):
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        body = existing or {"metadata": {"name": self.lease_name, "namespace": self.namespace,
+                                         "labels": {"bookkeeper_cluster": self.name}}, "spec": {}}
+        held_by_me = body["spec"].get("holderIdentity") == self.holder
+        body["spec"].update(holderIdentity=self.holder, leaseDurationSeconds=LEASE_SECONDS, renewTime=stamp)
+        if not held_by_me:
+            body["spec"]["acquireTime"] = stamp
+        return body
+
+    def _read_lease(self):
+        try:
+            return _json(retrying(
+                "reading Lease %s/%s" % (self.namespace, self.lease_name),
+                self.coordination.read_namespaced_lease, self.lease_name, self.namespace, _preload_content=False,
+            ))
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise describe(error, "reading Lease %s/%s" % (self.namespace, self.lease_name))
+
+    def acquire(self, now):
+        """Take the cluster's Lease, or raise KubeError naming the run that holds it."""
+        lease = self._read_lease()
+        what = "taking Lease %s/%s" % (self.namespace, self.lease_name)
+        try:
+            if lease is None:
+                self.coordination.create_namespaced_lease(self.namespace, self._lease_body(now))
+            else:
+                spec = lease.get("spec") or {}
+                holder = spec.get("holderIdentity")
+                renewed = cond.parse_time(spec.get("renewTime"))
+                expires = renewed + datetime.timedelta(seconds=spec.get("leaseDurationSeconds") or LEASE_SECONDS) \
+                    if renewed else None
+                if holder and holder != self.holder and expires and expires > now and not _holder_is_dead(holder):
+                    raise KubeError(self._held_message(holder, expires), retryable=True)
+                self.coordination.replace_namespaced_lease(self.lease_name, self.namespace, self._lease_body(now, lease))
+        except ApiException as error:
+            if error.status == 409:
+                lease = self._read_lease() or {"spec": {}}
+                raise KubeError(self._held_message(lease["spec"].get("holderIdentity"), None), retryable=True)
+            raise describe(error, what)
+        self.lease_renewed = now
+
+    def _held_message(self, holder, expires):
+        return (
+            "BookkeeperCluster %s/%s is being driven by another run (%s), which holds Lease %s%s; wait for it to "
+            "finish, or for the lease to expire if that run was stopped"
+            % (self.namespace, self.name, holder, self.lease_name,
+               " until %s" % cond.format_time(expires) if expires else "")
+        )
+
+    def renew(self, now):
+        if self.lease_renewed is None or (now - self.lease_renewed).total_seconds() < LEASE_SECONDS / 3.0:
+            return
+        lease = self._read_lease()
+        if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.holder:
+            raise KubeError("lost Lease %s/%s to another run; stopping" % (self.namespace, self.lease_name), True)
+        try:
+            retrying("renewing Lease %s" % self.lease_name, self.coordination.replace_namespaced_lease,
+                     self.lease_name, self.namespace, self._lease_body(now, lease))
+        except ApiException as error:
+            raise describe(error, "renewing Lease %s/%s" % (self.namespace, self.lease_name))
+        self.lease_renewed = now
+
+    def release(self):
+        if self.lease_renewed is None:
+            return
+        lease = self._read_lease()
+        self.lease_renewed = None
+        if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.holder:
+            return
+        options = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(
+            resource_version=lease["metadata"]["resourceVersion"]))
+        try:
+            self.coordination.delete_namespaced_lease(self.lease_name, self.namespace, body=options)
+        except ApiException as error:
+            if error.status not in (404, 409):
+                raise describe(error, "releasing Lease %s/%s" % (self.namespace, self.lease_name))

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""What every bk_* module does around its one operation: connect, run, map the outcome."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner
+
+
+def connect(module):
+    if kube.KUBERNETES_IMPORT_ERROR is not None:
+        module.fail_json(
+            msg=missing_required_lib("kubernetes"),
+            exception="".join(traceback.format_exception_only(type(kube.KUBERNETES_IMPORT_ERROR),
+                                                              kube.KUBERNETES_IMPORT_ERROR)),
+        )
+    client = kube.api_client(module.params)
+    return kube.ClusterAPI(client, module.params["name"], module.params["namespace"])
+
+
+def execute(module, operation):
+    """Run ``operation(api)`` and exit the module with its result or a clear failure."""
+    try:
+        result = operation(connect(module))
+    except operations.Refused as refusal:
+        module.fail_json(msg=str(refusal), changed=False, refused=True)
+    except runner.RunFailed as failure:
+        diff = failure.result.pop("diff")
+        if module._diff:
+            failure.result["diff"] = diff
+        module.fail_json(msg=str(failure), **failure.result)
+    except kube.KubeError as error:
+        module.fail_json(msg=str(error), retryable=error.retryable)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)

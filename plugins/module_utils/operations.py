@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""What each module does, over the adapter: check the request, then drive the core.
+
+Refusals happen before the first write, so a refused request changes nothing.
+Check mode only reads, and returns the plan the run would follow.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import admission, machine, runner, summary, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
+
+
+class Refused(Exception):
+    """A request the cluster's state does not allow; nothing was written."""
+
+
+def _planned(api, snapshot, target, changed):
+    return {
+        "changed": changed,
+        "plan": machine.plan(snapshot, target) if target else [],
+        "cluster": summary.summarize(snapshot),
+        "diff": {"before": summary.status_of(snapshot["cluster"]), "after": summary.status_of(snapshot["cluster"])},
+        "steps": [],
+    }
+
+
+def _drive_holding_lease(api, intent, wait, timeout, set_version=None):
+    api.acquire(utcnow())
+    try:
+        changed = False
+        if set_version is not None:
+            changed = _set_version(api, set_version)
+        result = runner.drive(api, intent, wait, timeout)
+        result["changed"] = result["changed"] or changed
+        return result
+    except runner.RunFailed as failure:
+        failure.result["changed"] = True
+        raise
+    finally:
+        api.release()
+
+
+def _set_version(api, version):
+    """Set spec.version unless it is already ``version``; True when written."""
+    for _ in range(runner.MAX_CONFLICTS):
+        cluster = api.get_cluster()
+        if (cluster.get("spec") or {}).get("version") == version:
+            return False
+        try:
+            api.set_version(cluster, version)
+            return True
+        except Conflict:
+            continue
+    raise KubeError("gave up setting spec.version after repeated write conflicts; retryable", True)
+
+
+def upgrade(api, version, wait, timeout, check_mode):
+    snapshot = api.observe()
+    status = snapshot["cluster"].get("status") or {}
+    verdict = admission.check_upgrade(status, version)
+    if not verdict.allowed:
+        raise Refused(verdict.message)
+    if check_mode:
+        spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
+        needed = spec_version != version or status.get("currentVersion") != version
+        return _planned(api, snapshot, version if needed else "", needed)
+    return _drive_holding_lease(api, None, wait, timeout, set_version=version)
+
+
+def rollback(api, version, wait, timeout, check_mode):
+    snapshot = api.observe()
+    verdict = admission.check_rollback(snapshot["cluster"].get("status") or {}, version)
+    if not verdict.allowed:
+        raise Refused(verdict.message)
+    if check_mode:
+        return _planned(api, snapshot, verdict.target, True)
+    return _drive_holding_lease(api, machine.ROLLBACK, wait, timeout, set_version=verdict.target)
+
+
+def status(api, condition, check_mode):
+    """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules."""
+    for _ in range(runner.MAX_CONFLICTS):
+        snapshot = api.observe()
+        before = summary.status_of(snapshot["cluster"])
+        result = {"changed": False, "cluster": summary.summarize(snapshot), "diff": {"before": before, "after": before}}
+        if not condition:
+            return result
+        after = dict(before)
+        after["conditions"] = cond.set_condition(
+            cond.with_defaults(before.get("conditions")), condition["type"], condition["status"], utcnow(),
+            condition.get("reason") or "", condition.get("message") or "",
+        )
+        if after == before:
+            return result
+        result["diff"]["after"] = after
+        result["changed"] = True
+        if check_mode:
+            return result
+        try:
+            api.write_status(snapshot["cluster"], after)
+        except Conflict:
+            continue
+        result["cluster"] = summary.summarize(api.observe())
+        return result
+    raise KubeError("gave up writing the condition after repeated write conflicts; retryable", True)
+
+
+def checked_version(version):
+    """``version`` when well formed; otherwise Refused, raised before anything is written."""
+    try:
+        versions.parse(version)
+    except versions.VersionError as error:
+        raise Refused(str(error))
+    return version

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""The observe, decide, act loop that the bk_* modules share.
+
+``drive`` takes an adapter with the ClusterAPI methods (so that it can be
+exercised with a fake), asks the pure core for each step and carries it out.
+With ``wait`` it loops until a terminal decision or the timeout, sleeping on
+a watch of the cluster's pods between steps; without it, it makes one step.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, summary
+from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
+
+# The longest sleep between two looks while nothing changes: it bounds how late
+# a deadline or a grace period is noticed and keeps the Lease renewed.
+MAX_SLEEP = 5.0
+MAX_CONFLICTS = 20
+
+
+class RunFailed(Exception):
+    """The run ended in a failure recorded on the cluster (UpgradeFailed, RollbackFailed, a refusal)."""
+
+    def __init__(self, message, result):
+        super(RunFailed, self).__init__(message)
+        self.result = result
+
+
+class Run:
+    def __init__(self, api, clock, monotonic=time.monotonic):
+        self.api = api
+        self.clock = clock
+        self.monotonic = monotonic
+        self.steps = []
+        self.changed = False
+
+    def record(self, decision, note=""):
+        entry = {"time": cond.format_time(self.clock()), "step": decision.kind, "message": note or decision.message}
+        if decision.action:
+            entry["action"] = dict(decision.action)
+        self.steps.append(entry)
+
+    def act(self, snapshot, decision):
+        """Carry out one decision; returns a reason to wait that the decision could not know, or ""."""
+        cluster = snapshot["cluster"]
+        action = decision.action or {}
+        blocked = ""
+        if action.get("type") == machine.REPLACE_POD:
+            # Evict before recording: if the run stops in between, the next one sees the pod going.
+            blocked = self.api.evict(action["pod"], action["uid"])
+            self.changed = self.changed or not blocked
+        if decision.status is not None and not blocked:
+            self.api.write_status(cluster, decision.status)
+            self.changed = True
+        if action.get("type") == machine.UPDATE_TEMPLATE:
+            self.api.set_template(action, snapshot)
+            self.changed = True
+        if decision.event:
+            self.api.emit_event(cluster, decision.event, self.clock())
+        return blocked
+
+
+def drive(api, intent, wait, timeout, clock=utcnow):
+    """Run the state machine; returns the result dict, raises RunFailed or KubeError."""
+    run = Run(api, clock)
+    started = run.monotonic()
+    before = None
+    conflicts = 0
+    while True:
+        snapshot = api.observe()
+        if before is None:
+            before = summary.status_of(snapshot["cluster"])
+        decision = machine.decide(snapshot, clock(), intent=intent)
+        try:
+            blocked = run.act(snapshot, decision)
+        except Conflict:
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise KubeError("gave up after %d write conflicts on %s; retryable" % (conflicts, api.name), True)
+            continue
+        run.record(decision, blocked)
+        if decision.kind in (machine.FAIL, machine.HOLD):
+            raise RunFailed(decision.message, result(run, api, before))
+        if decision.kind in machine.TERMINAL or not wait:
+            return result(run, api, before)
+        remaining = timeout - (run.monotonic() - started)
+        if remaining <= 0:
+            raise KubeError(
+                "timed out after %d s while the cluster was at step '%s': %s; the run can be resumed by running "
+                "it again" % (timeout, decision.kind, blocked or decision.message),
+                retryable=True,
+            )
+        api.renew(clock())
+        if blocked or (decision.status is None and decision.action is None):
+            api.wait_for_change(min(remaining, MAX_SLEEP))
+
+
+def result(run, api, before):
+    snapshot = api.observe()
+    return {
+        "changed": run.changed,
+        "steps": run.steps,
+        "cluster": summary.summarize(snapshot),
+        "diff": {"before": before, "after": summary.status_of(snapshot["cluster"])},
+    }

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""A readable, structured summary of a snapshot, as bk_status returns it."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import datetime
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, machine, pods, versions
+
+_LOOSE = faults.Limits(restart_threshold=3, unschedulable_grace=datetime.timedelta(0),
+                       pull_error_grace=datetime.timedelta(0))
+
+
+def status_of(cluster):
+    return copy.deepcopy(cluster.get("status") or {})
+
+
+def _pod(pod, now):
+    fault = None if pods.is_ready(pod) else faults.classify(pod, now, _LOOSE)
+    return {
+        "name": pods.name(pod),
+        "version": pods.version(pod),
+        "image": pods.image(pod),
+        "ready": pods.is_ready(pod),
+        "terminating": pods.is_terminating(pod),
+        "waiting_reason": faults.waiting_reason(pod),
+        "fault": fault.reason if fault else "",
+    }
+
+
+def summarize(snapshot, now=None):
+    """Versions, conditions, and each component with its pods in ordinal order."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cluster = snapshot["cluster"]
+    status = cluster.get("status") or {}
+    components = []
+    for component in snapshot["components"]:
+        workload = component.get("workload")
+        components.append({
+            "name": component["name"],
+            "workload": machine.workload_name(cluster["metadata"]["name"], component["name"]),
+            "exists": workload is not None,
+            "template_version": machine.template_version(workload) if workload else "",
+            "template_image": machine.template_image(workload) if workload else "",
+            "pods": [_pod(pod, now) for pod in pods.by_ordinal(component.get("pods") or ())],
+        })
+    return {
+        "name": cluster["metadata"]["name"],
+        "namespace": cluster["metadata"].get("namespace", ""),
+        "spec_version": versions.effective((cluster.get("spec") or {}).get("version")),
+        "current_version": status.get("currentVersion", ""),
+        "target_version": status.get("targetVersion", ""),
+        "version_history": list(status.get("versionHistory") or []),
+        "last_stable_version": versions.last_stable(status.get("versionHistory")),
+        "replicas": machine.spec_replicas(cluster),
+        "ready_replicas": status.get("readyReplicas", 0),
+        "conditions": copy.deepcopy(status.get("conditions") or []),
+        "rollout": copy.deepcopy(status.get("rollout") or {}),
+        "components": components,
+    }

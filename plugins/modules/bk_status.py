@@ -1,0 +1,157 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: bk_status
+short_description: Read a BookKeeper cluster's versions and conditions, or set one condition
+version_added: 1.0.0
+author: bookkeeper.ops maintainers (@bookkeeper-ops)
+description:
+  - Returns a structured summary of a BookkeeperCluster, its spec and current versions, version history, conditions,
+    and each component with its pods, their versions, readiness and fault reason if any.
+  - With O(condition), sets that one condition in the status subresource, following the Pravega BookKeeper
+    operator's timestamp rules. C(lastTransitionTime) changes only when the status flips. C(lastUpdateTime) changes
+    when the status, reason or message changes. A condition that is added has both empty.
+options:
+  condition:
+    description:
+      - A condition to set. Leave out to only read.
+    type: dict
+    suboptions:
+      type:
+        description: The condition type.
+        type: str
+        required: true
+        choices: [Upgrading, PodsReady, Error, RollbackInProgress]
+      status:
+        description: The condition status.
+        type: str
+        required: true
+        choices: ["True", "False", "Unknown"]
+      reason:
+        description: The reason, such as C(UpgradeFailed), C(RollbackFailed) or C(Updating Bookkeeper).
+        type: str
+        default: ""
+      message:
+        description: The message.
+        type: str
+        default: ""
+extends_documentation_fragment:
+  - bookkeeper.ops.auth
+  - bookkeeper.ops.cluster
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports whether the condition would change, without writing.
+  diff_mode:
+    support: full
+    details: Shows the status before and after.
+seealso:
+  - module: bookkeeper.ops.bk_upgrade
+  - module: bookkeeper.ops.bk_rollback
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Read the cluster
+  bookkeeper.ops.bk_status:
+    name: bookkeeper
+    namespace: pravega
+  register: bk
+
+- name: Show whether the last upgrade failed
+  ansible.builtin.debug:
+    msg: "{{ bk.cluster.conditions | selectattr('type', 'equalto', 'Error') | first }}"
+
+- name: Clear the Error condition after a manual repair
+  bookkeeper.ops.bk_status:
+    name: bookkeeper
+    namespace: pravega
+    condition:
+      type: Error
+      status: "False"
+"""
+
+RETURN = r"""
+cluster:
+  description: The cluster's summary.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the BookkeeperCluster.
+      type: str
+    namespace:
+      description: Its namespace.
+      type: str
+    spec_version:
+      description: The version the spec asks for (C(0.11.0) when empty).
+      type: str
+    current_version:
+      description: C(status.currentVersion).
+      type: str
+    target_version:
+      description: C(status.targetVersion), empty when no rollout runs.
+      type: str
+    version_history:
+      description: C(status.versionHistory).
+      type: list
+      elements: str
+    last_stable_version:
+      description: The version a failed upgrade may roll back to.
+      type: str
+    replicas:
+      description: The number of bookies the spec asks for.
+      type: int
+    ready_replicas:
+      description: C(status.readyReplicas).
+      type: int
+    conditions:
+      description: C(status.conditions), each with type, status, reason, message, lastUpdateTime, lastTransitionTime.
+      type: list
+      elements: dict
+    rollout:
+      description: The running rollout's bookkeeping (action, startedAt, lastProgressTime, readyOnTarget), if any.
+      type: dict
+    components:
+      description: Each component with its StatefulSet, pod template version and pods in ordinal order.
+      type: list
+      elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+
+CONDITION_SPEC = {
+    "condition": {
+        "type": "dict",
+        "options": {
+            "type": {"type": "str", "required": True, "choices": list(cond.TYPES)},
+            "status": {"type": "str", "required": True, "choices": list(cond.STATUSES)},
+            "reason": {"type": "str", "default": ""},
+            "message": {"type": "str", "default": ""},
+        },
+    }
+}
+
+
+def main():
+    ansible_module = AnsibleModule(argument_spec=args.argspec(CONDITION_SPEC), supports_check_mode=True)
+    module.execute(
+        ansible_module,
+        lambda api: operations.status(api, ansible_module.params["condition"], ansible_module.check_mode),
+    )
+
+
+if __name__ == "__main__":
+    main()
