@@ -67,9 +67,9 @@ class Run:
         return blocked
 
 
-def drive(api, intent, wait, timeout, clock=utcnow):
+def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic):
     """Run the state machine; returns the result dict, raises RunFailed or KubeError."""
-    run = Run(api, clock)
+    run = Run(api, clock, monotonic)
     started = run.monotonic()
     before = None
     conflicts = 0

@@ -1,0 +1,91 @@
+"""An in-memory stand-in for kube.ClusterAPI, for the drive loop's unit tests."""
+
+import copy
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
+    FakeCluster,
+    at,
+    cluster,
+    idle_status,
+    pod,
+)
+
+
+class FakeAPI:
+    """Pods replaced through ``evict`` come back not Ready and settle on the next wait."""
+
+    def __init__(self, spec, behaviour=None, replicas=3, version="0.13.0", status=None):
+        self.fake = FakeCluster(cluster(spec, status or idle_status(version), replicas=replicas), replicas, version,
+                                behaviour)
+        self.name = "bk"
+        self.writes = []
+        self.conflicts = 0
+        self.blocked = ""
+        self.waits = 0
+        self.lease = []
+        self.seconds = 0
+
+    def clock(self):
+        return at(self.seconds)
+
+    def monotonic(self):
+        return float(self.seconds)
+
+    def get_cluster(self):
+        return copy.deepcopy(self.fake.cr)
+
+    def observe(self):
+        return self.fake.snapshot()
+
+    def write_status(self, cr, status):
+        if self.conflicts:
+            self.conflicts -= 1
+            raise Conflict("status")
+        self.writes.append(("status", copy.deepcopy(status)))
+        self.fake.cr["status"] = copy.deepcopy(status)
+
+    def set_version(self, cr, version):
+        self.writes.append(("version", version))
+        self.fake.cr["spec"]["version"] = version
+
+    def set_template(self, action, snapshot):
+        self.writes.append(("template", action["version"]))
+        self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"] = action["version"]
+        self.fake.sts["spec"]["template"]["spec"]["containers"][0]["image"] = action["image"]
+
+    def evict(self, name, uid):
+        if self.blocked:
+            return self.blocked
+        self.writes.append(("evict", name))
+        self.fake.replaced.append(name)
+        version = self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
+        fresh = pod(name, version, ready=False, waiting="ContainerCreating", created=self.clock(),
+                    uid="%s-%d" % (name, len(self.fake.replaced)))
+        self.fake.pods = [fresh if p["metadata"]["name"] == name else p for p in self.fake.pods]
+        return ""
+
+    def emit_event(self, cr, event, now):
+        self.writes.append(("event", event["reason"]))
+
+    def wait_for_change(self, seconds):
+        self.waits += 1
+        self.seconds += seconds
+        for index, current in enumerate(self.fake.pods):
+            waiting = current["status"]["containerStatuses"][0]["state"].get("waiting", {})
+            if waiting.get("reason") != "ContainerCreating":
+                continue
+            version = current["metadata"]["annotations"]["bookkeeper.version"]
+            kind = self.fake.behaviour.get(version, "ready")
+            reason = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
+            self.fake.pods[index] = pod(current["metadata"]["name"], version, ready=kind == "ready", waiting=reason,
+                                        created=at(self.seconds - seconds), uid=current["metadata"]["uid"])
+
+    def acquire(self, now):
+        self.lease.append("acquire")
+
+    def renew(self, now):
+        self.lease.append("renew")
+
+    def release(self):
+        self.lease.append("release")

@@ -1,0 +1,72 @@
+"""How module.execute maps outcomes to Ansible results, with a stand-in AnsibleModule."""
+
+import pytest
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, module, operations, runner
+
+
+class Exit(Exception):
+    def __init__(self, failed, result):
+        super().__init__(result.get("msg", ""))
+        self.failed = failed
+        self.result = result
+
+
+class StandIn:
+    def __init__(self, diff=False):
+        self._diff = diff
+        self.params = {"name": "bk", "namespace": "default", "kubeconfig": {
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+            "users": [{"name": "u", "user": {"token": "t"}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}}
+        for option in ("context", "host", "api_key", "username", "password", "validate_certs", "ca_cert",
+                       "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers", "persist_config",
+                       "impersonate_user", "impersonate_groups"):
+            self.params.setdefault(option, None)
+
+    def exit_json(self, **result):
+        raise Exit(False, result)
+
+    def fail_json(self, **result):
+        raise Exit(True, result)
+
+
+def run(operation, diff=False):
+    with pytest.raises(Exit) as ended:
+        module.execute(StandIn(diff), operation)
+    return ended.value
+
+
+def test_success_carries_the_diff_only_in_diff_mode():
+    done = {"changed": True, "cluster": {}, "steps": [], "diff": {"before": {}, "after": {"a": 1}}}
+    assert "diff" not in run(lambda api: dict(done)).result
+    assert run(lambda api: dict(done), diff=True).result["diff"]["after"] == {"a": 1}
+
+
+def test_connected_to_the_named_cluster():
+    seen = {}
+
+    def operation(api):
+        seen.update(name=api.name, namespace=api.namespace)
+        return {"changed": False, "diff": {}}
+
+    run(operation)
+    assert seen == {"name": "bk", "namespace": "default"}
+
+
+def raising(error):
+    def operation(api):
+        raise error
+    return operation
+
+
+def test_refusals_failures_and_api_errors_fail_the_task():
+    refused = run(raising(operations.Refused("no")))
+    assert refused.failed and refused.result == {"msg": "no", "changed": False, "refused": True}
+    failure = runner.RunFailed("pod x update failed because of ImagePullBackOff",
+                               {"changed": True, "steps": [], "cluster": {}, "diff": {"before": {}, "after": {}}})
+    failed = run(raising(failure), diff=True)
+    assert failed.failed and failed.result["changed"] and "diff" in failed.result
+    api_error = run(raising(kube.KubeError("down", retryable=True)))
+    assert api_error.result == {"msg": "down", "retryable": True}

@@ -1,0 +1,126 @@
+import pytest
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import KubeError
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
+
+
+def drive(api, intent=None, wait=True, timeout=3600):
+    return runner.drive(api, intent, wait, timeout, clock=api.clock, monotonic=api.monotonic)
+
+
+def test_drive_completes_an_upgrade_waking_only_between_pods():
+    api = FakeAPI("0.14.0")
+    result = drive(api)
+    assert result["changed"] is True
+    assert [w for w in api.writes if w[0] == "evict"] == [("evict", "bk-bookie-%d" % i) for i in range(3)]
+    assert result["cluster"]["current_version"] == "0.14.0"
+    assert result["cluster"]["version_history"] == ["0.13.0", "0.14.0"]
+    assert result["steps"][-1]["step"] == machine.IDLE
+    assert api.waits == 3
+    assert result["diff"]["before"]["currentVersion"] == "0.13.0"
+    assert result["diff"]["after"]["currentVersion"] == "0.14.0"
+
+
+def test_one_step_without_wait():
+    api = FakeAPI("0.14.0")
+    result = drive(api, wait=False)
+    assert [s["step"] for s in result["steps"]] == [machine.START_UPGRADE]
+    assert api.waits == 0
+
+
+def test_a_failed_upgrade_raises_with_the_condition_message_and_records_an_event():
+    api = FakeAPI("0.14.0", {"0.14.0": "pull"})
+    with pytest.raises(runner.RunFailed) as failed:
+        drive(api)
+    assert str(failed.value) == "pod bk-bookie-0 update failed because of ImagePullBackOff"
+    assert ("event", "Upgrade Error") in api.writes
+    assert failed.value.result["cluster"]["current_version"] == "0.13.0"
+    assert ("template", "0.13.0") in api.writes
+
+
+def test_write_conflicts_are_retried_from_a_fresh_observation():
+    api = FakeAPI("0.14.0")
+    api.conflicts = 2
+    assert drive(api)["cluster"]["current_version"] == "0.14.0"
+
+
+def test_endless_conflicts_give_a_retryable_error():
+    api = FakeAPI("0.14.0")
+    api.conflicts = 1000
+    with pytest.raises(KubeError) as failed:
+        drive(api)
+    assert failed.value.retryable and "write conflicts" in str(failed.value)
+
+
+def test_an_eviction_blocked_by_a_budget_is_the_reason_for_waiting():
+    api = FakeAPI("0.14.0")
+    api.blocked = "eviction of pod bk-bookie-0 is blocked by a PodDisruptionBudget: Cannot evict pod"
+    with pytest.raises(KubeError) as failed:
+        drive(api, timeout=12)
+    assert "blocked by a PodDisruptionBudget" in str(failed.value)
+    assert failed.value.retryable
+    assert not [w for w in api.writes if w[0] == "evict"]
+
+
+def test_operations_upgrade_refuses_a_downgrade_without_writing():
+    api = FakeAPI("0.13.0")
+    with pytest.raises(operations.Refused) as refused:
+        operations.upgrade(api, "0.12.0", True, 60, False)
+    assert "downgrading the cluster from version 0.13.0 to 0.12.0 is not supported" in str(refused.value)
+    assert api.writes == [] and api.lease == []
+
+
+def test_operations_upgrade_check_mode_returns_the_plan_and_writes_nothing():
+    api = FakeAPI("0.13.0")
+    result = operations.upgrade(api, "0.14.0", True, 60, True)
+    assert [s["pod"] for s in result["plan"]] == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
+    assert result["changed"] is True and api.writes == []
+    assert operations.upgrade(FakeAPI("0.13.0"), "0.13.0", True, 60, True)["plan"] == []
+
+
+def test_operations_upgrade_sets_the_version_under_the_lease():
+    api = FakeAPI("0.13.0")
+    original = runner.drive
+    try:
+        runner.drive = lambda api_, intent, wait, timeout: original(
+            api_, intent, wait, timeout, clock=api.clock, monotonic=api.monotonic)
+        result = operations.upgrade(api, "0.14.0", True, 3600, False)
+    finally:
+        runner.drive = original
+    assert api.writes[0] == ("version", "0.14.0")
+    assert api.lease[0] == "acquire" and api.lease[-1] == "release"
+    assert result["cluster"]["current_version"] == "0.14.0"
+
+
+def test_operations_rollback_refuses_a_healthy_cluster_and_accepts_a_failed_one():
+    with pytest.raises(operations.Refused):
+        operations.rollback(FakeAPI("0.13.0"), None, True, 60, False)
+    api = FakeAPI("0.14.0", {"0.14.0": "pull"})
+    with pytest.raises(runner.RunFailed):
+        drive(api)
+    plan = operations.rollback(api, None, True, 60, True)
+    assert [s["pod"] for s in plan["plan"]] == ["bk-bookie-0"]
+    with pytest.raises(operations.Refused) as refused:
+        operations.rollback(api, "0.12.0", True, 60, False)
+    assert "Only rollback to version 0.13.0 is supported." in str(refused.value)
+
+
+def test_operations_status_sets_a_condition_once():
+    api = FakeAPI("0.13.0")
+    drive(api)
+    wanted = {"type": "Error", "status": "True", "reason": "UpgradeFailed", "message": "manual"}
+    assert operations.status(api, wanted, True)["changed"] is True and len(api.writes) == 1
+    api.conflicts = 1
+    first = operations.status(api, wanted, False)
+    assert first["changed"] is True
+    assert cond.is_true(first["cluster"]["conditions"], "Error", "UpgradeFailed")
+    assert operations.status(api, wanted, False)["changed"] is False
+    assert operations.status(api, None, False)["changed"] is False
+
+
+def test_checked_version_refuses_malformed_input():
+    assert operations.checked_version("0.14.0") == "0.14.0"
+    with pytest.raises(operations.Refused):
+        operations.checked_version("fourteen")
