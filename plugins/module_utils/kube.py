@@ -226,27 +226,43 @@ class ClusterAPI:
 
     # Reading
     def get_cluster(self):
+        cluster = self.find_cluster()
+        if cluster is None:
+            raise KubeError("BookkeeperCluster %s not found in namespace %s" % (self.name, self.namespace))
+        return cluster
+
+    def find_cluster(self):
+        """The cluster resource, or None when it does not exist yet."""
         what = "reading BookkeeperCluster %s/%s" % (self.namespace, self.name)
         try:
             return retrying(
                 what, self.custom.get_namespaced_custom_object, GROUP, API_VERSION, self.namespace, PLURAL, self.name
             )
         except ApiException as error:
-            if error.status == 404:
-                raise KubeError(self._missing(error))
-            raise describe(error, what)
+            if error.status != 404:
+                raise describe(error, what)
+            try:
+                details = json.loads(error.body).get("details") or {}
+            except (TypeError, ValueError):
+                details = {}
+            if details.get("kind") == PLURAL:
+                return None
+            raise KubeError(
+                "the BookkeeperCluster resource type (%s/%s) is not installed on this cluster; install its CRD, for "
+                "example with the bookkeeper.ops.deploy role" % (GROUP, API_VERSION)
+            )
 
-    def _missing(self, error):
-        try:
-            details = json.loads(error.body).get("details") or {}
-        except (TypeError, ValueError):
-            details = {}
-        if details.get("kind") == PLURAL:
-            return "BookkeeperCluster %s not found in namespace %s" % (self.name, self.namespace)
-        return (
-            "the BookkeeperCluster resource type (%s/%s) is not installed on this cluster; install the CRD, for "
-            "example with the bookkeeper.ops.deploy role" % (GROUP, API_VERSION)
-        )
+    def wait_for_type(self, seconds=30):
+        """Wait until the API server serves BookkeeperClusters, after the CRD was applied."""
+        started = time.monotonic()
+        while True:
+            try:
+                self.custom.list_namespaced_custom_object(GROUP, API_VERSION, self.namespace, PLURAL, limit=1)
+                return
+            except ApiException as error:
+                if error.status != 404 or time.monotonic() - started > seconds:
+                    raise describe(error, "waiting for the BookkeeperCluster resource type to be served")
+            time.sleep(0.2)
 
     def observe(self):
         """One snapshot: the cluster, then each component's StatefulSet and pods."""
@@ -470,3 +486,60 @@ class ClusterAPI:
         except ApiException as error:
             if error.status not in (404, 409):
                 raise describe(error, "releasing Lease %s/%s" % (self.namespace, self.lease_name))
+
+
+# Where each kind the deploy role manages lives: (API prefix, plural, namespaced).
+_PATHS = {
+    "CustomResourceDefinition": ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
+    "BookkeeperCluster": ("/apis/%s/%s" % (GROUP, API_VERSION), PLURAL, True),
+    "ConfigMap": ("/api/v1", "configmaps", True),
+    "Service": ("/api/v1", "services", True),
+    "PodDisruptionBudget": ("/apis/policy/v1", "poddisruptionbudgets", True),
+    "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
+}
+_VOLATILE = ("resourceVersion", "generation", "managedFields", "uid", "creationTimestamp")
+
+
+def _path(obj):
+    prefix, plural, namespaced = _PATHS[obj["kind"]]
+    metadata = obj["metadata"]
+    if namespaced:
+        return "%s/namespaces/%s/%s/%s" % (prefix, metadata["namespace"], plural, metadata["name"])
+    return "%s/%s/%s" % (prefix, plural, metadata["name"])
+
+
+def _call(client, path, method, body=None, query=None, content_type="application/json"):
+    response = client.call_api(
+        path, method, query_params=query or [], header_params={"Content-Type": content_type,
+                                                               "Accept": "application/json"},
+        body=body, auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+    )
+    return _json(response)
+
+
+def _comparable(obj):
+    """The object without the fields the server changes on every write."""
+    result = dict((key, value) for key, value in (obj or {}).items() if key != "status")
+    result["metadata"] = dict((key, value) for key, value in (obj or {}).get("metadata", {}).items()
+                              if key not in _VOLATILE)
+    return result
+
+
+def apply_object(client, obj, dry_run=False):
+    """Server-side apply ``obj``; returns (changed, applied object). Dry run writes nothing."""
+    path = _path(obj)
+    what = "applying %s %s" % (obj["kind"], obj["metadata"]["name"])
+    try:
+        try:
+            existing = retrying(what, _call, client, path, "GET")
+        except ApiException as error:
+            if error.status != 404:
+                raise
+            existing = None
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        applied = retrying(what, _call, client, path, "PATCH", obj, query, "application/apply-patch+yaml")
+    except ApiException as error:
+        raise describe(error, what)
+    return _comparable(existing) != _comparable(applied), applied

@@ -11,7 +11,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import admission, machine, runner, summary, versions
+import time
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import (
+    admission,
+    kube,
+    machine,
+    manifests,
+    runner,
+    summary,
+    versions,
+)
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
 
@@ -118,3 +128,58 @@ def checked_version(version):
     except versions.VersionError as error:
         raise Refused(str(error))
     return version
+
+
+def deploy(api, spec, crd, wait, timeout, check_mode):
+    """Create or update the cluster resource and its workload; a repeated run changes nothing.
+
+    spec.version is only set when the cluster is created: later version changes
+    are upgrades, made by bk_upgrade, and a deploy run never undoes them.
+    """
+    changed = []
+    if crd:
+        if kube.apply_object(api.client, crd, check_mode)[0]:
+            changed.append("CustomResourceDefinition %s" % crd["metadata"]["name"])
+        if not check_mode:
+            api.wait_for_type()
+    existing = api.find_cluster()
+    spec = dict(spec)
+    if existing is not None:
+        spec["version"] = (existing.get("spec") or {}).get("version") or spec.get("version")
+    checked_version(versions.effective(spec.get("version")))
+    resource = manifests.cluster(api.name, api.namespace, spec)
+    resource_changed, applied = kube.apply_object(api.client, resource, check_mode)
+    if resource_changed:
+        changed.append("BookkeeperCluster %s" % api.name)
+    status = (existing or {}).get("status") or {}
+    template_version = status.get("currentVersion") or versions.effective(spec.get("version"))
+    for obj in manifests.workload(applied if not check_mode else resource, template_version):
+        if kube.apply_object(api.client, obj, check_mode)[0]:
+            changed.append("%s %s" % (obj["kind"], obj["metadata"]["name"]))
+    if check_mode:
+        return {"changed": bool(changed), "applied": changed, "cluster": {}, "steps": [],
+                "diff": {"before": status, "after": status}}
+    if wait:
+        _wait_ready(api, timeout)
+    result = runner.drive(api, None, False, timeout)
+    result["changed"] = result["changed"] or bool(changed)
+    result["applied"] = changed
+    return result
+
+
+def _wait_ready(api, timeout):
+    started = time.monotonic()
+    while True:
+        snapshot = api.observe()
+        state = machine.observed(snapshot)
+        if state["readyReplicas"] == state["replicas"] == state["currentReplicas"]:
+            return
+        remaining = timeout - (time.monotonic() - started)
+        if remaining <= 0:
+            raise KubeError(
+                "timed out after %d s waiting for the bookies to become Ready (%d of %d; not Ready: %s)"
+                % (timeout, state["readyReplicas"], state["replicas"],
+                   ", ".join(state["members"]["unready"] or []) or "pods not created yet"),
+                retryable=True,
+            )
+        api.wait_for_change(min(remaining, runner.MAX_SLEEP))

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""The objects that make up a BookKeeper cluster, built from its spec.
+
+The layout follows the Pravega BookKeeper operator: a StatefulSet
+``<name>-bookie`` with the OnDelete strategy (pods are replaced only when the
+rollout evicts them), a headless Service, a ConfigMap of environment
+variables read through envFrom, and a PodDisruptionBudget. Each pod carries
+the ``bookkeeper.version`` annotation that records its version.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import pods, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.machine import repository, spec_replicas
+
+BOOKIE_PORT = 3181
+DEFAULT_JVM = {
+    "memoryOpts": ["-Xms1g", "-XX:MaxDirectMemorySize=1g"],
+    "gcOpts": ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"],
+    "gcLoggingOpts": ["-Xlog:gc*"],
+    "extraOpts": [],
+}
+
+
+def labels(name, component=None):
+    result = {"app": "bookkeeper-cluster", "bookkeeper_cluster": name}
+    if component:
+        result["component"] = component
+    return result
+
+
+def cluster(name, namespace, spec):
+    """The BookkeeperCluster resource for ``spec`` (camelCase fields, as the CRD has them)."""
+    return {
+        "apiVersion": "bookkeeper.pravega.io/v1alpha1",
+        "kind": "BookkeeperCluster",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def config_map(cr, version):
+    spec = cr["spec"]
+    name = cr["metadata"]["name"]
+    jvm = dict(DEFAULT_JVM)
+    jvm.update(spec.get("jvmOptions") or {})
+    data = {
+        "BOOKIE_MEM_OPTS": " ".join(jvm["memoryOpts"]),
+        "BOOKIE_GC_OPTS": " ".join(jvm["gcOpts"]),
+        "BOOKIE_GC_LOGGING_OPTS": " ".join(jvm["gcLoggingOpts"]),
+        "BOOKIE_EXTRA_OPTS": " ".join(jvm["extraOpts"]),
+        "ZK_URL": spec.get("zookeeperUri") or "zookeeper-client:2181",
+        "BK_useHostNameAsBookieID": "false" if versions.compare(version, "0.5.0") < 0 else "true",
+        "BK_autoRecoveryDaemonEnabled": "true" if spec.get("autoRecovery", True) else "false",
+        "BK_lostBookieRecoveryDelay": "60",
+    }
+    for key, value in sorted((spec.get("options") or {}).items()):
+        data["BK_%s" % key] = str(value)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "%s-bookie" % name, "namespace": cr["metadata"]["namespace"], "labels": labels(name)},
+        "data": data,
+    }
+
+
+def service(cr):
+    name = cr["metadata"]["name"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "%s-bookie-headless" % name, "namespace": cr["metadata"]["namespace"],
+                     "labels": labels(name, "bookie")},
+        "spec": {
+            "clusterIP": "None",
+            "publishNotReadyAddresses": True,
+            "selector": labels(name, "bookie"),
+            "ports": [{"name": "bookie", "port": BOOKIE_PORT}],
+        },
+    }
+
+
+def disruption_budget(cr):
+    name = cr["metadata"]["name"]
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "%s-bookie" % name, "namespace": cr["metadata"]["namespace"], "labels": labels(name)},
+        "spec": {
+            "maxUnavailable": cr["spec"].get("maxUnavailableBookkeeperReplicas") or 1,
+            "selector": {"matchLabels": labels(name, "bookie")},
+        },
+    }
+
+
+def statefulset(cr, version):
+    """The bookie StatefulSet with its pod template at ``version``."""
+    spec = cr["spec"]
+    name = cr["metadata"]["name"]
+    image_spec = (spec.get("image") or {}).get("imageSpec") or {}
+    resources = spec.get("resources") or {"requests": {"cpu": "100m", "memory": "256Mi"}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "%s-bookie" % name, "namespace": cr["metadata"]["namespace"], "labels": labels(name)},
+        "spec": {
+            "serviceName": "%s-bookie-headless" % name,
+            "replicas": spec_replicas(cr),
+            "podManagementPolicy": "Parallel",
+            "updateStrategy": {"type": "OnDelete"},
+            "selector": {"matchLabels": labels(name, "bookie")},
+            "template": {
+                "metadata": {"labels": labels(name, "bookie"), "annotations": {pods.VERSION_ANNOTATION: version}},
+                "spec": {
+                    "containers": [{
+                        "name": "bookie",
+                        "image": versions.image(repository(cr), version),
+                        "imagePullPolicy": image_spec.get("pullPolicy") or "IfNotPresent",
+                        "ports": [{"name": "bookie", "containerPort": BOOKIE_PORT}],
+                        "envFrom": [{"configMapRef": {"name": "%s-bookie" % name}}],
+                        "readinessProbe": {"exec": {"command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper "
+                                                                "shell bookiesanity"]},
+                                           "initialDelaySeconds": 20, "periodSeconds": 10, "timeoutSeconds": 5},
+                        "resources": resources,
+                    }],
+                },
+            },
+        },
+    }
+
+
+def workload(cr, version):
+    """Every namespaced object of the cluster, in the order they are applied."""
+    return [config_map(cr, version), service(cr), disruption_budget(cr), statefulset(cr, version)]
