@@ -40,13 +40,11 @@ def _planned(api, snapshot, target, changed):
     }
 
 
-def _drive_holding_lease(api, intent, wait, timeout, set_version=None):
+def _drive_holding_lease(api, intent, wait, timeout, set_version, pod):
     api.acquire(utcnow())
     try:
-        changed = False
-        if set_version is not None:
-            changed = _set_version(api, set_version)
-        result = runner.drive(api, intent, wait, timeout)
+        changed = _set_version(api, set_version)
+        result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None)
         result["changed"] = result["changed"] or changed
         return result
     except runner.RunFailed as failure:
@@ -70,7 +68,7 @@ def _set_version(api, version):
     raise KubeError("gave up setting spec.version after repeated write conflicts; retryable", True)
 
 
-def upgrade(api, version, wait, timeout, check_mode):
+def upgrade(api, version, wait, timeout, check_mode, pod=None):
     snapshot = api.observe()
     status = snapshot["cluster"].get("status") or {}
     verdict = admission.check_upgrade(status, version)
@@ -80,17 +78,17 @@ def upgrade(api, version, wait, timeout, check_mode):
         spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
         needed = spec_version != version or status.get("currentVersion") != version
         return _planned(api, snapshot, version if needed else "", needed)
-    return _drive_holding_lease(api, None, wait, timeout, set_version=version)
+    return _drive_holding_lease(api, None, wait, timeout, version, pod)
 
 
-def rollback(api, version, wait, timeout, check_mode):
+def rollback(api, version, wait, timeout, check_mode, pod=None):
     snapshot = api.observe()
     verdict = admission.check_rollback(snapshot["cluster"].get("status") or {}, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
     if check_mode:
         return _planned(api, snapshot, verdict.target, True)
-    return _drive_holding_lease(api, machine.ROLLBACK, wait, timeout, set_version=verdict.target)
+    return _drive_holding_lease(api, machine.ROLLBACK, wait, timeout, verdict.target, pod)
 
 
 def status(api, condition, check_mode):

@@ -16,7 +16,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, summary
+from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary
 from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
 
 # The longest sleep between two looks while nothing changes: it bounds how late
@@ -67,8 +67,25 @@ class Run:
         return blocked
 
 
-def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic):
-    """Run the state machine; returns the result dict, raises RunFailed or KubeError."""
+def pod_done(pod_name):
+    """A stop test: the named pod runs the rollout's target version and is Ready."""
+
+    def done(snapshot):
+        target = (snapshot["cluster"].get("status") or {}).get("targetVersion")
+        for component in snapshot["components"]:
+            for pod in component.get("pods") or ():
+                if pods.name(pod) == pod_name:
+                    return not target or (pods.version(pod) == target and pods.is_ready(pod))
+        return not target
+
+    return done
+
+
+def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, stop=None):
+    """Run the state machine; returns the result dict, raises RunFailed or KubeError.
+
+    ``stop`` ends a waiting run early, once it returns True for a snapshot.
+    """
     run = Run(api, clock, monotonic)
     started = run.monotonic()
     before = None
@@ -88,7 +105,7 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic):
         run.record(decision, blocked)
         if decision.kind in (machine.FAIL, machine.HOLD):
             raise RunFailed(decision.message, result(run, api, before))
-        if decision.kind in machine.TERMINAL or not wait:
+        if decision.kind in machine.TERMINAL or not wait or (stop and stop(snapshot)):
             return result(run, api, before)
         remaining = timeout - (run.monotonic() - started)
         if remaining <= 0:

@@ -31,6 +31,11 @@ options:
       - The image is C(<spec.image.imageSpec.repository>:<version>).
     type: str
     required: true
+  pod:
+    description:
+      - With O(wait=true), return as soon as this pod runs the target version and is Ready, or the rollout ends.
+      - Roles loop over the plan with it, so that each pod is its own task in AWX.
+    type: str
 extends_documentation_fragment:
   - bookkeeper.ops.auth
   - bookkeeper.ops.cluster
@@ -122,7 +127,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module
 
 def main():
     ansible_module = AnsibleModule(
-        argument_spec=args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}}),
+        argument_spec=args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}, "pod": {"type": "str"}}),
         supports_check_mode=True,
     )
     params = ansible_module.params
@@ -133,7 +138,7 @@ def main():
         ansible_module,
         lambda api: operations.upgrade(
             api, operations.checked_version(params["version"]), params["wait"], params["timeout"],
-            ansible_module.check_mode,
+            ansible_module.check_mode, params["pod"],
         ),
     )
 
