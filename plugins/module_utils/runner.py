@@ -68,15 +68,18 @@ class Run:
 
 
 def pod_done(pod_name):
-    """A stop test: the named pod runs the rollout's target version and is Ready."""
+    """A stop test: a rollout runs and the named pod is Ready on its target version.
+
+    A finished rollout ends the run anyway, through its terminal decision.
+    """
 
     def done(snapshot):
         target = (snapshot["cluster"].get("status") or {}).get("targetVersion")
-        for component in snapshot["components"]:
-            for pod in component.get("pods") or ():
-                if pods.name(pod) == pod_name:
-                    return not target or (pods.version(pod) == target and pods.is_ready(pod))
-        return not target
+        return bool(target) and any(
+            pods.name(pod) == pod_name and pods.version(pod) == target and pods.is_ready(pod)
+            for component in snapshot["components"]
+            for pod in component.get("pods") or ()
+        )
 
     return done
 
