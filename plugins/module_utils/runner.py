@@ -97,6 +97,8 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, st
         snapshot = api.observe()
         if before is None:
             before = summary.status_of(snapshot["cluster"])
+        if stop and run.steps and stop(snapshot):
+            return result(run, api, before)
         decision = machine.decide(snapshot, clock(), intent=intent)
         try:
             blocked = run.act(snapshot, decision)
@@ -108,7 +110,7 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, st
         run.record(decision, blocked)
         if decision.kind in (machine.FAIL, machine.HOLD):
             raise RunFailed(decision.message, result(run, api, before))
-        if decision.kind in machine.TERMINAL or not wait or (stop and stop(snapshot)):
+        if decision.kind in machine.TERMINAL or not wait:
             return result(run, api, before)
         remaining = timeout - (run.monotonic() - started)
         if remaining <= 0:
