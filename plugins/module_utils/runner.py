@@ -97,7 +97,7 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, st
         snapshot = api.observe()
         if before is None:
             before = summary.status_of(snapshot["cluster"])
-        if stop and run.steps and stop(snapshot):
+        if stop and stop(snapshot):
             return result(run, api, before)
         decision = machine.decide(snapshot, clock(), intent=intent)
         try:
