@@ -1,8 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """Which version requests a cluster accepts in its current state.
@@ -9,8 +8,6 @@ reference refuses every change in RollbackFailed, which leaves the cluster
 stuck; here a repeated rollback to the last stable version and an upgrade to a
 new version are accepted (see machine.py).
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

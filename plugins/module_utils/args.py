@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """Argument specs shared by the bk_* modules, mirrored by the doc fragments.
@@ -7,8 +6,6 @@ Connection options carry the names, aliases and K8S_AUTH_* environment
 variables of kubernetes.core, so an AWX Kubernetes credential or an existing
 kubeconfig works unchanged.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """Condition list semantics of a BookkeeperCluster status.
@@ -13,8 +12,6 @@ dashboards and runbooks written for it keep working:
 
 Every function returns a new list and never mutates its input.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """Classification of a replaced pod that will not become Ready on its own.
@@ -10,8 +9,6 @@ terminations count, and a pod that stays unschedulable fails too. Each fault
 yields the reason and the reference's message ``pod <pod> update failed
 because of <Reason>``.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

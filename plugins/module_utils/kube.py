@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """The only code that talks to the Kubernetes API server.
@@ -10,8 +9,6 @@ events), holds the Lease that keeps two runs apart and waits on watches.
 Transient failures (timeouts, 5xx, 429, connection resets) are retried with
 backoff; what remains is raised as KubeError with a message for humans.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -102,7 +99,7 @@ def api_client(params, environ=None):
                 k8s_config.load_incluster_config(client_configuration=configuration)
             else:
                 k8s_config.load_kube_config(client_configuration=configuration, persist_config=False)
-    except (ConfigException, IOError, OSError, ValueError, TypeError) as error:
+    except (ConfigException, OSError, ValueError, TypeError) as error:
         raise KubeError(
             "cannot load the Kubernetes connection settings (%s): give kubeconfig (a path or a dict), host with "
             "api_key or a client certificate, or set K8S_AUTH_KUBECONFIG / KUBECONFIG" % error
@@ -116,8 +113,11 @@ def api_client(params, environ=None):
     if settings["password"]:
         configuration.password = settings["password"]
     if settings["username"] and settings["password"]:
-        configuration.api_key = {"authorization": urllib3.util.make_headers(
-            basic_auth="%s:%s" % (settings["username"], settings["password"]))["authorization"]}
+        configuration.api_key = {
+            "authorization": urllib3.util.make_headers(
+                basic_auth="%s:%s" % (settings["username"], settings["password"])
+            )["authorization"]
+        }
     if settings["validate_certs"] is not None:
         configuration.verify_ssl = settings["validate_certs"]
     for option, attribute in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file")):
@@ -128,7 +128,7 @@ def api_client(params, environ=None):
     if settings["no_proxy"]:
         configuration.no_proxy = settings["no_proxy"]
     if settings["proxy_headers"]:
-        headers = dict((k, v) for k, v in settings["proxy_headers"].items() if v)
+        headers = {k: v for k, v in settings["proxy_headers"].items() if v}
         configuration.proxy_headers = urllib3.util.make_headers(**headers)
     client = k8s.ApiClient(configuration)
     if settings["impersonate_user"]:
@@ -170,7 +170,7 @@ def retrying(what, call, *args, **kwargs):
             if error.status not in TRANSIENT_STATUSES and error.status:
                 raise
             failure = error
-        except (urllib3.exceptions.HTTPError, socket.error) as error:
+        except (OSError, urllib3.exceptions.HTTPError) as error:
             failure = error
         if delay is None:
             if isinstance(failure, ApiException):
@@ -272,10 +272,15 @@ class ClusterAPI:
             workload_name = "%s-%s" % (self.name, component)
             what = "reading StatefulSet %s/%s" % (self.namespace, workload_name)
             try:
-                workload = _json(retrying(
-                    what, self.apps.read_namespaced_stateful_set, workload_name, self.namespace,
-                    _preload_content=False,
-                ))
+                workload = _json(
+                    retrying(
+                        what,
+                        self.apps.read_namespaced_stateful_set,
+                        workload_name,
+                        self.namespace,
+                        _preload_content=False,
+                    )
+                )
             except ApiException as error:
                 if error.status != 404:
                     raise describe(error, what)
@@ -293,10 +298,15 @@ class ClusterAPI:
     def _pods(self, workload):
         what = "listing the pods of %s/%s" % (self.namespace, self.name)
         try:
-            return _json(retrying(
-                what, self.core.list_namespaced_pod, self.namespace, label_selector=self.selector(workload),
-                _preload_content=False,
-            ))
+            return _json(
+                retrying(
+                    what,
+                    self.core.list_namespaced_pod,
+                    self.namespace,
+                    label_selector=self.selector(workload),
+                    _preload_content=False,
+                )
+            )
         except ApiException as error:
             raise describe(error, what)
 
@@ -358,7 +368,7 @@ class ClusterAPI:
             if error.status in TRANSIENT_STATUSES:
                 return "eviction of pod %s failed for now: %s" % (pod_name, _reason(error))
             raise describe(error, what)
-        except (urllib3.exceptions.HTTPError, socket.error) as error:
+        except (OSError, urllib3.exceptions.HTTPError) as error:
             return "eviction of pod %s failed for now: %s" % (pod_name, error)
         return ""
 
@@ -366,11 +376,19 @@ class ClusterAPI:
         stamp = cond.format_time(now)
         metadata = cluster["metadata"]
         body = {
-            "metadata": {"generateName": "%s-" % self.name, "namespace": self.namespace,
-                         "labels": {"app": "bookkeeper-cluster", "bookkeeper_cluster": self.name}},
-            "involvedObject": {"apiVersion": "%s/%s" % (GROUP, API_VERSION), "kind": KIND, "name": self.name,
-                               "namespace": self.namespace, "uid": metadata.get("uid"),
-                               "resourceVersion": metadata.get("resourceVersion")},
+            "metadata": {
+                "generateName": "%s-" % self.name,
+                "namespace": self.namespace,
+                "labels": {"app": "bookkeeper-cluster", "bookkeeper_cluster": self.name},
+            },
+            "involvedObject": {
+                "apiVersion": "%s/%s" % (GROUP, API_VERSION),
+                "kind": KIND,
+                "name": self.name,
+                "namespace": self.namespace,
+                "uid": metadata.get("uid"),
+                "resourceVersion": metadata.get("resourceVersion"),
+            },
             "reason": event["reason"],
             "message": event["message"],
             "type": event["type"],
@@ -394,14 +412,18 @@ class ClusterAPI:
         stream = k8s_watch.Watch()
         try:
             for _ in stream.stream(
-                self.core.list_namespaced_pod, self.namespace, label_selector=self.selector(None),
-                resource_version=self.pods_version, timeout_seconds=seconds, allow_watch_bookmarks=False,
+                self.core.list_namespaced_pod,
+                self.namespace,
+                label_selector=self.selector(None),
+                resource_version=self.pods_version,
+                timeout_seconds=seconds,
+                allow_watch_bookmarks=False,
             ):
                 break
         except ApiException as error:
             if error.status != 410:  # 410: the version is too old; observing again is the answer
                 raise describe(error, "watching the pods of %s/%s" % (self.namespace, self.name))
-        except (urllib3.exceptions.HTTPError, socket.error):
+        except (OSError, urllib3.exceptions.HTTPError):
             time.sleep(min(seconds, 1))
         finally:
             stream.stop()
@@ -409,8 +431,14 @@ class ClusterAPI:
     # The Lease that keeps two runs apart
     def _lease_body(self, now, existing=None):
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        body = existing or {"metadata": {"name": self.lease_name, "namespace": self.namespace,
-                                         "labels": {"bookkeeper_cluster": self.name}}, "spec": {}}
+        body = existing or {
+            "metadata": {
+                "name": self.lease_name,
+                "namespace": self.namespace,
+                "labels": {"bookkeeper_cluster": self.name},
+            },
+            "spec": {},
+        }
         held_by_me = body["spec"].get("holderIdentity") == self.holder
         body["spec"].update(holderIdentity=self.holder, leaseDurationSeconds=LEASE_SECONDS, renewTime=stamp)
         if not held_by_me:
@@ -419,10 +447,15 @@ class ClusterAPI:
 
     def _read_lease(self):
         try:
-            return _json(retrying(
-                "reading Lease %s/%s" % (self.namespace, self.lease_name),
-                self.coordination.read_namespaced_lease, self.lease_name, self.namespace, _preload_content=False,
-            ))
+            return _json(
+                retrying(
+                    "reading Lease %s/%s" % (self.namespace, self.lease_name),
+                    self.coordination.read_namespaced_lease,
+                    self.lease_name,
+                    self.namespace,
+                    _preload_content=False,
+                )
+            )
         except ApiException as error:
             if error.status == 404:
                 return None
@@ -439,11 +472,16 @@ class ClusterAPI:
                 spec = lease.get("spec") or {}
                 holder = spec.get("holderIdentity")
                 renewed = cond.parse_time(spec.get("renewTime"))
-                expires = renewed + datetime.timedelta(seconds=spec.get("leaseDurationSeconds") or LEASE_SECONDS) \
-                    if renewed else None
+                expires = (
+                    renewed + datetime.timedelta(seconds=spec.get("leaseDurationSeconds") or LEASE_SECONDS)
+                    if renewed
+                    else None
+                )
                 if holder and holder != self.holder and expires and expires > now and not _holder_is_dead(holder):
                     raise KubeError(self._held_message(holder, expires), retryable=True)
-                self.coordination.replace_namespaced_lease(self.lease_name, self.namespace, self._lease_body(now, lease))
+                self.coordination.replace_namespaced_lease(
+                    self.lease_name, self.namespace, self._lease_body(now, lease)
+                )
         except ApiException as error:
             if error.status == 409:
                 lease = self._read_lease() or {"spec": {}}
@@ -455,8 +493,13 @@ class ClusterAPI:
         return (
             "BookkeeperCluster %s/%s is being driven by another run (%s), which holds Lease %s%s; wait for it to "
             "finish, or for the lease to expire if that run was stopped"
-            % (self.namespace, self.name, holder, self.lease_name,
-               " until %s" % cond.format_time(expires) if expires else "")
+            % (
+                self.namespace,
+                self.name,
+                holder,
+                self.lease_name,
+                " until %s" % cond.format_time(expires) if expires else "",
+            )
         )
 
     def renew(self, now):
@@ -466,8 +509,13 @@ class ClusterAPI:
         if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.holder:
             raise KubeError("lost Lease %s/%s to another run; stopping" % (self.namespace, self.lease_name), True)
         try:
-            retrying("renewing Lease %s" % self.lease_name, self.coordination.replace_namespaced_lease,
-                     self.lease_name, self.namespace, self._lease_body(now, lease))
+            retrying(
+                "renewing Lease %s" % self.lease_name,
+                self.coordination.replace_namespaced_lease,
+                self.lease_name,
+                self.namespace,
+                self._lease_body(now, lease),
+            )
         except ApiException as error:
             raise describe(error, "renewing Lease %s/%s" % (self.namespace, self.lease_name))
         self.lease_renewed = now
@@ -479,8 +527,9 @@ class ClusterAPI:
         self.lease_renewed = None
         if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.holder:
             return
-        options = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(
-            resource_version=lease["metadata"]["resourceVersion"]))
+        options = k8s.V1DeleteOptions(
+            preconditions=k8s.V1Preconditions(resource_version=lease["metadata"]["resourceVersion"])
+        )
         try:
             self.coordination.delete_namespaced_lease(self.lease_name, self.namespace, body=options)
         except ApiException as error:
@@ -510,18 +559,22 @@ def _path(obj):
 
 def _call(client, path, method, body=None, query=None, content_type="application/json"):
     response = client.call_api(
-        path, method, query_params=query or [], header_params={"Content-Type": content_type,
-                                                               "Accept": "application/json"},
-        body=body, auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
+        path,
+        method,
+        query_params=query or [],
+        header_params={"Content-Type": content_type, "Accept": "application/json"},
+        body=body,
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
     )
     return _json(response)
 
 
 def _comparable(obj):
     """The object without the fields the server changes on every write."""
-    result = dict((key, value) for key, value in (obj or {}).items() if key != "status")
-    result["metadata"] = dict((key, value) for key, value in (obj or {}).get("metadata", {}).items()
-                              if key not in _VOLATILE)
+    result = {key: value for key, value in (obj or {}).items() if key != "status"}
+    result["metadata"] = {key: value for key, value in (obj or {}).get("metadata", {}).items() if key not in _VOLATILE}
     return result
 
 

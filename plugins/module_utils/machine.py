@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """The upgrade and rollback state machine.
@@ -38,8 +37,6 @@ and every pod but the one to replace is Ready, so at most one bookie is down
 because of us. An unready pod that is not on the target version is replaced
 first, since it is down already.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -196,9 +193,9 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
             return _start(snapshot, status, now, ROLLBACK, last_stable)
         if _is_upgrade(spec_version, current):
             return _start(snapshot, status, now, UPGRADE, spec_version)
-        message = (
-            "rollback failed: %s; fix the cause, then roll back to %s again or upgrade to a new version"
-            % (error["message"], last_stable)
+        message = "rollback failed: %s; fix the cause, then roll back to %s again or upgrade to a new version" % (
+            error["message"],
+            last_stable,
         )
         return _hold(snapshot, status, message, current)
     if cond.is_true(conditions, cond.ERROR):
@@ -207,7 +204,9 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
         action = _drifted_template(cluster, snapshot, current)
         return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, action)
     if not versions.is_valid(spec_version):
-        return _hold(snapshot, status, "spec.version %r is not valid (%s)" % (spec_version, versions.VERSION_FORM), current)
+        return _hold(
+            snapshot, status, "spec.version %r is not valid (%s)" % (spec_version, versions.VERSION_FORM), current
+        )
     if not _is_upgrade(spec_version, current):
         message = "downgrading the cluster from version %s to %s is not supported" % (current, spec_version)
         return _hold(snapshot, status, message, current)
@@ -304,15 +303,13 @@ def _on_target(ordered, target, started):
         return started is not None and created is not None and created < started and not pods.is_ready(pod)
 
     return [
-        pod
-        for pod in ordered
-        if pods.version(pod) == target and not pods.is_terminating(pod) and not leftover(pod)
+        pod for pod in ordered if pods.version(pod) == target and not pods.is_terminating(pod) and not leftover(pod)
     ]
 
 
 def _next_pod(ordered, on_target, target, replicas, sts_name):
     """WAIT with the reason, or REPLACE_POD for the one pod that may go down now."""
-    current = set(pods.name(pod) for pod in on_target)
+    current = {pods.name(pod) for pod in on_target}
     terminating = [pods.name(pod) for pod in ordered if pods.is_terminating(pod)]
     if terminating:
         return _wait("waiting for pod %s to terminate" % ", ".join(terminating))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """The objects that make up a BookKeeper cluster, built from its spec.
@@ -9,8 +8,6 @@ rollout evicts them), a headless Service, a ConfigMap of environment
 variables read through envFrom, and a PodDisruptionBudget. Each pod carries
 the ``bookkeeper.version`` annotation that records its version.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -73,8 +70,11 @@ def service(cr):
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": "%s-bookie-headless" % name, "namespace": cr["metadata"]["namespace"],
-                     "labels": labels(name, "bookie")},
+        "metadata": {
+            "name": "%s-bookie-headless" % name,
+            "namespace": cr["metadata"]["namespace"],
+            "labels": labels(name, "bookie"),
+        },
         "spec": {
             "clusterIP": "None",
             "publishNotReadyAddresses": True,
@@ -116,17 +116,24 @@ def statefulset(cr, version):
             "template": {
                 "metadata": {"labels": labels(name, "bookie"), "annotations": {pods.VERSION_ANNOTATION: version}},
                 "spec": {
-                    "containers": [{
-                        "name": "bookie",
-                        "image": versions.image(repository(cr), version),
-                        "imagePullPolicy": image_spec.get("pullPolicy") or "IfNotPresent",
-                        "ports": [{"name": "bookie", "containerPort": BOOKIE_PORT}],
-                        "envFrom": [{"configMapRef": {"name": "%s-bookie" % name}}],
-                        "readinessProbe": {"exec": {"command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper "
-                                                                "shell bookiesanity"]},
-                                           "initialDelaySeconds": 20, "periodSeconds": 10, "timeoutSeconds": 5},
-                        "resources": resources,
-                    }],
+                    "containers": [
+                        {
+                            "name": "bookie",
+                            "image": versions.image(repository(cr), version),
+                            "imagePullPolicy": image_spec.get("pullPolicy") or "IfNotPresent",
+                            "ports": [{"name": "bookie", "containerPort": BOOKIE_PORT}],
+                            "envFrom": [{"configMapRef": {"name": "%s-bookie" % name}}],
+                            "readinessProbe": {
+                                "exec": {
+                                    "command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper shell bookiesanity"]
+                                },
+                                "initialDelaySeconds": 20,
+                                "periodSeconds": 10,
+                                "timeoutSeconds": 5,
+                            },
+                            "resources": resources,
+                        }
+                    ],
                 },
             },
         },

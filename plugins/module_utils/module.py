@@ -1,9 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """What every bk_* module does around its one operation: connect, run, map the outcome."""
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -18,8 +15,9 @@ def connect(module):
     if kube.KUBERNETES_IMPORT_ERROR is not None:
         module.fail_json(
             msg=missing_required_lib("kubernetes"),
-            exception="".join(traceback.format_exception_only(type(kube.KUBERNETES_IMPORT_ERROR),
-                                                              kube.KUBERNETES_IMPORT_ERROR)),
+            exception="".join(
+                traceback.format_exception_only(type(kube.KUBERNETES_IMPORT_ERROR), kube.KUBERNETES_IMPORT_ERROR)
+            ),
         )
     client = kube.api_client(module.params)
     return kube.ClusterAPI(client, module.params["name"], module.params["namespace"])

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """What each module does, over the adapter: check the request, then drive the core.
@@ -6,8 +5,6 @@
 Refusals happen before the first write, so a refused request changes nothing.
 Check mode only reads, and returns the plan the run would follow.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -101,8 +98,12 @@ def status(api, condition, check_mode):
             return result
         after = dict(before)
         after["conditions"] = cond.set_condition(
-            cond.with_defaults(before.get("conditions")), condition["type"], condition["status"], utcnow(),
-            condition.get("reason") or "", condition.get("message") or "",
+            cond.with_defaults(before.get("conditions")),
+            condition["type"],
+            condition["status"],
+            utcnow(),
+            condition.get("reason") or "",
+            condition.get("message") or "",
         )
         if after == before:
             return result
@@ -155,8 +156,13 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
         if kube.apply_object(api.client, obj, check_mode)[0]:
             changed.append("%s %s" % (obj["kind"], obj["metadata"]["name"]))
     if check_mode:
-        return {"changed": bool(changed), "applied": changed, "cluster": {}, "steps": [],
-                "diff": {"before": status, "after": status}}
+        return {
+            "changed": bool(changed),
+            "applied": changed,
+            "cluster": {},
+            "steps": [],
+            "diff": {"before": status, "after": status},
+        }
     if wait:
         _wait_ready(api, timeout)
     result = runner.drive(api, None, False, timeout)
@@ -176,8 +182,12 @@ def _wait_ready(api, timeout):
         if remaining <= 0:
             raise KubeError(
                 "timed out after %d s waiting for the bookies to become Ready (%d of %d; not Ready: %s)"
-                % (timeout, state["readyReplicas"], state["replicas"],
-                   ", ".join(state["members"]["unready"] or []) or "pods not created yet"),
+                % (
+                    timeout,
+                    state["readyReplicas"],
+                    state["replicas"],
+                    ", ".join(state["members"]["unready"] or []) or "pods not created yet",
+                ),
                 retryable=True,
             )
         api.wait_for_change(min(remaining, runner.MAX_SLEEP))

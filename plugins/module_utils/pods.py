@@ -1,9 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """Facts about one pod: its ordinal, version, readiness and whether it is going away."""
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """The observe, decide, act loop that the bk_* modules share.
@@ -8,8 +7,6 @@ exercised with a fake), asks the pure core for each step and carries it out.
 With ``wait`` it loops until a terminal decision or the timeout, sleeping on
 a watch of the cluster's pods between steps; without it, it makes one step.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

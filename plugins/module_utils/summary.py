@@ -1,9 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """A readable, structured summary of a snapshot, as bk_status returns it."""
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -12,8 +9,9 @@ import datetime
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, machine, pods, versions
 
-_LOOSE = faults.Limits(restart_threshold=3, unschedulable_grace=datetime.timedelta(0),
-                       pull_error_grace=datetime.timedelta(0))
+_LOOSE = faults.Limits(
+    restart_threshold=3, unschedulable_grace=datetime.timedelta(0), pull_error_grace=datetime.timedelta(0)
+)
 
 
 def status_of(cluster):
@@ -41,14 +39,16 @@ def summarize(snapshot, now=None):
     components = []
     for component in snapshot["components"]:
         workload = component.get("workload")
-        components.append({
-            "name": component["name"],
-            "workload": machine.workload_name(cluster["metadata"]["name"], component["name"]),
-            "exists": workload is not None,
-            "template_version": machine.template_version(workload) if workload else "",
-            "template_image": machine.template_image(workload) if workload else "",
-            "pods": [_pod(pod, now) for pod in pods.by_ordinal(component.get("pods") or ())],
-        })
+        components.append(
+            {
+                "name": component["name"],
+                "workload": machine.workload_name(cluster["metadata"]["name"], component["name"]),
+                "exists": workload is not None,
+                "template_version": machine.template_version(workload) if workload else "",
+                "template_image": machine.template_image(workload) if workload else "",
+                "pods": [_pod(pod, now) for pod in pods.by_ordinal(component.get("pods") or ())],
+            }
+        )
     return {
         "name": cluster["metadata"]["name"],
         "namespace": cluster["metadata"].get("namespace", ""),

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 """Version rules of a BookkeeperCluster.
@@ -7,8 +6,6 @@ Versions read ``X.Y.Z`` with an optional leading ``v`` and an optional suffix
 (``0.6.0-2252.b6f6512``). Comparisons look at ``X.Y.Z`` alone, as the
 reference operator does, so two builds of one release compare equal.
 """
-
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 

@@ -1,9 +1,7 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -99,12 +97,14 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module
 
 def main():
     ansible_module = AnsibleModule(
-        argument_spec=args.argspec({
-            "spec": {"type": "dict", "required": True},
-            "crd": {"type": "dict"},
-            "wait": {"type": "bool", "default": True},
-            "timeout": {"type": "int", "default": 600},
-        }),
+        argument_spec=args.argspec(
+            {
+                "spec": {"type": "dict", "required": True},
+                "crd": {"type": "dict"},
+                "wait": {"type": "bool", "default": True},
+                "timeout": {"type": "int", "default": 600},
+            }
+        ),
         supports_check_mode=True,
     )
     params = ansible_module.params

@@ -1,9 +1,7 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -107,8 +105,12 @@ def main():
     module.execute(
         ansible_module,
         lambda api: operations.rollback(
-            api, params["version"] and operations.checked_version(params["version"]), params["wait"],
-            params["timeout"], ansible_module.check_mode, params["pod"],
+            api,
+            params["version"] and operations.checked_version(params["version"]),
+            params["wait"],
+            params["timeout"],
+            ansible_module.check_mode,
+            params["pod"],
         ),
     )
 

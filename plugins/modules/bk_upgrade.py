@@ -1,9 +1,7 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: the bookkeeper.ops authors
 # Apache License 2.0 (see LICENSE)
 
-from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
@@ -115,7 +113,7 @@ refused:
   returned: on refusal
   type: bool
 retryable:
-  description: True when the failure was transient (API server unreachable, timeout, lease held) and a rerun may succeed.
+  description: True when the failure was transient (API unreachable, timeout, lease held) and a rerun may succeed.
   returned: on connection or timeout failures
   type: bool
 """
@@ -127,7 +125,9 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module
 
 def main():
     ansible_module = AnsibleModule(
-        argument_spec=args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}, "pod": {"type": "str"}}),
+        argument_spec=args.argspec(
+            args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}, "pod": {"type": "str"}}
+        ),
         supports_check_mode=True,
     )
     params = ansible_module.params
@@ -137,8 +137,12 @@ def main():
     module.execute(
         ansible_module,
         lambda api: operations.upgrade(
-            api, operations.checked_version(params["version"]), params["wait"], params["timeout"],
-            ansible_module.check_mode, params["pod"],
+            api,
+            operations.checked_version(params["version"]),
+            params["wait"],
+            params["timeout"],
+            ansible_module.check_mode,
+            params["pod"],
         ),
     )
 

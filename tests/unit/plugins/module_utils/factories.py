@@ -96,7 +96,7 @@ class FakeCluster:
         return snapshot(self.cr, copy.deepcopy(self.sts), copy.deepcopy(self.pods))
 
     def unavailable(self):
-        return sum(1 for p in self.pods if not p["status"]["conditions"][0]["status"] == "True")
+        return sum(1 for p in self.pods if p["status"]["conditions"][0]["status"] != "True")
 
     def apply(self, decision):
         if decision.status is not None:
@@ -114,8 +114,14 @@ class FakeCluster:
             version = self.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
             kind = self.behaviour.get(version, "ready")
             waiting = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
-            fresh = pod(action["pod"], version, ready=kind == "ready", waiting=waiting,
-                        uid="uid-%s-%d" % (action["pod"], self.generation), created=self.now)
+            fresh = pod(
+                action["pod"],
+                version,
+                ready=kind == "ready",
+                waiting=waiting,
+                uid="uid-%s-%d" % (action["pod"], self.generation),
+                created=self.now,
+            )
             self.pods = [fresh if p["metadata"]["name"] == action["pod"] else p for p in self.pods]
 
     def drive(self, now, intent=None, steps=200):

@@ -16,8 +16,9 @@ class FakeAPI:
     """Pods replaced through ``evict`` come back not Ready and settle on the next wait."""
 
     def __init__(self, spec, behaviour=None, replicas=3, version="0.13.0", status=None):
-        self.fake = FakeCluster(cluster(spec, status or idle_status(version), replicas=replicas), replicas, version,
-                                behaviour)
+        self.fake = FakeCluster(
+            cluster(spec, status or idle_status(version), replicas=replicas), replicas, version, behaviour
+        )
         self.name = "bk"
         self.writes = []
         self.conflicts = 0
@@ -60,8 +61,14 @@ class FakeAPI:
         self.writes.append(("evict", name))
         self.fake.replaced.append(name)
         version = self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
-        fresh = pod(name, version, ready=False, waiting="ContainerCreating", created=self.clock(),
-                    uid="%s-%d" % (name, len(self.fake.replaced)))
+        fresh = pod(
+            name,
+            version,
+            ready=False,
+            waiting="ContainerCreating",
+            created=self.clock(),
+            uid="%s-%d" % (name, len(self.fake.replaced)),
+        )
         self.fake.pods = [fresh if p["metadata"]["name"] == name else p for p in self.fake.pods]
         return ""
 
@@ -78,8 +85,14 @@ class FakeAPI:
             version = current["metadata"]["annotations"]["bookkeeper.version"]
             kind = self.fake.behaviour.get(version, "ready")
             reason = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
-            self.fake.pods[index] = pod(current["metadata"]["name"], version, ready=kind == "ready", waiting=reason,
-                                        created=at(self.seconds - seconds), uid=current["metadata"]["uid"])
+            self.fake.pods[index] = pod(
+                current["metadata"]["name"],
+                version,
+                ready=kind == "ready",
+                waiting=reason,
+                created=at(self.seconds - seconds),
+                uid=current["metadata"]["uid"],
+            )
 
     def acquire(self, now):
         self.lease.append("acquire")

@@ -16,9 +16,7 @@ def test_format_time_is_rfc3339_utc_with_seconds():
     assert cond.format_time(datetime.datetime(2019, 9, 20, 10, 41, 10)) == "2019-09-20T10:41:10Z"
 
 
-@pytest.mark.parametrize(
-    "text", ["2019-09-20T10:41:10Z", "2019-09-20T10:41:10.123Z", "2019-09-20T12:41:10+02:00"]
-)
+@pytest.mark.parametrize("text", ["2019-09-20T10:41:10Z", "2019-09-20T10:41:10.123Z", "2019-09-20T12:41:10+02:00"])
 def test_parse_time_reads_rfc3339_forms(text):
     assert cond.format_time(cond.parse_time(text)) == "2019-09-20T10:41:10Z"
 
@@ -72,7 +70,10 @@ def test_clear_empties_reason_and_message_and_ignores_missing():
 
 @pytest.mark.parametrize(
     "args, allowed",
-    [(("Ready", "True"), "Upgrading, PodsReady, Error, RollbackInProgress"), (("Error", "yes"), "True, False, Unknown")],
+    [
+        (("Ready", "True"), "Upgrading, PodsReady, Error, RollbackInProgress"),
+        (("Error", "yes"), "True, False, Unknown"),
+    ],
 )
 def test_unknown_type_or_status_is_refused_naming_the_allowed_values(args, allowed):
     with pytest.raises(ValueError) as raised:

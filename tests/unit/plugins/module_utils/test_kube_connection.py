@@ -18,14 +18,18 @@ KUBECONFIG = {
 
 
 def params(**given):
-    values = dict((option, None) for option in args.AUTH_ARG_SPEC)
+    values = dict.fromkeys(args.AUTH_ARG_SPEC)
     values.update(given)
     return values
 
 
 def test_options_win_over_environment_variables():
-    environ = {"K8S_AUTH_HOST": "https://env:6443", "K8S_AUTH_API_KEY": "env-token", "K8S_AUTH_VERIFY_SSL": "no",
-               "K8S_AUTH_IMPERSONATE_GROUPS": "a, b,"}
+    environ = {
+        "K8S_AUTH_HOST": "https://env:6443",
+        "K8S_AUTH_API_KEY": "env-token",
+        "K8S_AUTH_VERIFY_SSL": "no",
+        "K8S_AUTH_IMPERSONATE_GROUPS": "a, b,",
+    }
     settings = kube.auth_settings(params(host="https://given:6443"), environ)
     assert settings["host"] == "https://given:6443"
     assert settings["api_key"] == "env-token"
@@ -41,8 +45,12 @@ def test_kubeconfig_as_a_dict_with_a_context():
 
 
 def test_host_and_token_from_awx_style_variables_need_no_kubeconfig(tmp_path):
-    environ = {"K8S_AUTH_HOST": "https://10.0.0.1:6443", "K8S_AUTH_API_KEY": "awx-token",
-               "K8S_AUTH_SSL_CA_CERT": str(tmp_path / "ca.crt"), "K8S_AUTH_VERIFY_SSL": "true"}
+    environ = {
+        "K8S_AUTH_HOST": "https://10.0.0.1:6443",
+        "K8S_AUTH_API_KEY": "awx-token",
+        "K8S_AUTH_SSL_CA_CERT": str(tmp_path / "ca.crt"),
+        "K8S_AUTH_VERIFY_SSL": "true",
+    }
     client = kube.api_client(params(), environ=environ)
     assert client.configuration.host == "https://10.0.0.1:6443"
     assert client.configuration.api_key["authorization"] == "Bearer awx-token"
@@ -52,9 +60,17 @@ def test_host_and_token_from_awx_style_variables_need_no_kubeconfig(tmp_path):
 
 def test_basic_auth_impersonation_and_proxy():
     client = kube.api_client(
-        params(host="https://h:6443", username="u", password="p", validate_certs=False, proxy="http://proxy:3128",
-               no_proxy="10.0.0.0/8", impersonate_user="alice", impersonate_groups=["ops", "dev"],
-               proxy_headers={"proxy_basic_auth": "a:b", "basic_auth": None, "user_agent": "bk"}),
+        params(
+            host="https://h:6443",
+            username="u",
+            password="p",
+            validate_certs=False,
+            proxy="http://proxy:3128",
+            no_proxy="10.0.0.0/8",
+            impersonate_user="alice",
+            impersonate_groups=["ops", "dev"],
+            proxy_headers={"proxy_basic_auth": "a:b", "basic_auth": None, "user_agent": "bk"},
+        ),
         environ={},
     )
     assert client.configuration.api_key["authorization"].startswith("Basic ")

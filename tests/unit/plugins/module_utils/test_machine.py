@@ -148,8 +148,12 @@ def test_rollback_shows_progress_on_rollback_in_progress():
     step = machine.decide(fake.snapshot(), at(101))
     assert shown(step.status)["RollbackInProgress"] == ("True", "Updating Bookkeeper", "2")
     assert shown(step.status)["Error"][:2] == ("True", "UpgradeFailed")
-    assert step.action == {"type": machine.REPLACE_POD, "pod": "bk-bookie-0", "uid": "uid-bk-bookie-0-1",
-                           "from_version": B}
+    assert step.action == {
+        "type": machine.REPLACE_POD,
+        "pod": "bk-bookie-0",
+        "uid": "uid-bk-bookie-0-1",
+        "from_version": B,
+    }
 
 
 def test_rollback_failure_then_the_documented_ways_out():
@@ -161,7 +165,9 @@ def test_rollback_failure_then_the_documented_ways_out():
     status = fake.cr["status"]
     error = cond.find(status["conditions"], cond.ERROR)
     assert (error["reason"], error["message"]) == (
-        "RollbackFailed", "pod bk-bookie-0 update failed because of CrashLoopBackOff")
+        "RollbackFailed",
+        "pod bk-bookie-0 update failed because of CrashLoopBackOff",
+    )
     assert error["lastTransitionTime"] == cond.format_time(T0)
     assert error["lastUpdateTime"] == cond.format_time(at(100))
     assert shown(status)["RollbackInProgress"] == ("False", "", "")
@@ -266,8 +272,11 @@ def upgrading(pods_, replicas=3):
             "waiting for bk-bookie to scale down to 3 pods",
         ),
         (
-            [pod("bk-bookie-0", B, ready=False, waiting="ContainerCreating"), pod("bk-bookie-1", A),
-             pod("bk-bookie-2", A)],
+            [
+                pod("bk-bookie-0", B, ready=False, waiting="ContainerCreating"),
+                pod("bk-bookie-1", A),
+                pod("bk-bookie-2", A),
+            ],
             "waiting for pod bk-bookie-0 to become Ready on version 0.14.0 (ContainerCreating)",
         ),
     ],

@@ -51,8 +51,12 @@ def snapshots(draw):
     if active:
         status["targetVersion"] = active[1]
         status["conditions"] = cond.set_condition(status["conditions"], active[0], cond.TRUE, T0)
-        status["rollout"] = {"action": state, "startedAt": cond.format_time(T0),
-                             "lastProgressTime": cond.format_time(T0), "readyOnTarget": 0}
+        status["rollout"] = {
+            "action": state,
+            "startedAt": cond.format_time(T0),
+            "lastProgressTime": cond.format_time(T0),
+            "readyOnTarget": 0,
+        }
     failed = {"upgrade_failed": cond.UPGRADE_FAILED, "rollback_failed": cond.ROLLBACK_FAILED}.get(state)
     if failed:
         status["conditions"] = cond.set_condition(status["conditions"], cond.ERROR, cond.TRUE, T0, failed, "x")

@@ -15,14 +15,35 @@ class Exit(Exception):
 class StandIn:
     def __init__(self, diff=False):
         self._diff = diff
-        self.params = {"name": "bk", "namespace": "default", "kubeconfig": {
-            "apiVersion": "v1", "kind": "Config", "current-context": "c",
-            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
-            "users": [{"name": "u", "user": {"token": "t"}}],
-            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}}
-        for option in ("context", "host", "api_key", "username", "password", "validate_certs", "ca_cert",
-                       "client_cert", "client_key", "proxy", "no_proxy", "proxy_headers", "persist_config",
-                       "impersonate_user", "impersonate_groups"):
+        self.params = {
+            "name": "bk",
+            "namespace": "default",
+            "kubeconfig": {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "c",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+            },
+        }
+        for option in (
+            "context",
+            "host",
+            "api_key",
+            "username",
+            "password",
+            "validate_certs",
+            "ca_cert",
+            "client_cert",
+            "client_key",
+            "proxy",
+            "no_proxy",
+            "proxy_headers",
+            "persist_config",
+            "impersonate_user",
+            "impersonate_groups",
+        ):
             self.params.setdefault(option, None)
 
     def exit_json(self, **result):
@@ -58,14 +79,17 @@ def test_connected_to_the_named_cluster():
 def raising(error):
     def operation(api):
         raise error
+
     return operation
 
 
 def test_refusals_failures_and_api_errors_fail_the_task():
     refused = run(raising(operations.Refused("no")))
     assert refused.failed and refused.result == {"msg": "no", "changed": False, "refused": True}
-    failure = runner.RunFailed("pod x update failed because of ImagePullBackOff",
-                               {"changed": True, "steps": [], "cluster": {}, "diff": {"before": {}, "after": {}}})
+    failure = runner.RunFailed(
+        "pod x update failed because of ImagePullBackOff",
+        {"changed": True, "steps": [], "cluster": {}, "diff": {"before": {}, "after": {}}},
+    )
     failed = run(raising(failure), diff=True)
     assert failed.failed and failed.result["changed"] and "diff" in failed.result
     api_error = run(raising(kube.KubeError("down", retryable=True)))

@@ -25,8 +25,9 @@ def test_drive_completes_an_upgrade_waking_only_between_pods():
 
 def test_a_run_for_one_pod_stops_once_that_pod_is_ready_on_the_target():
     api = FakeAPI("0.14.0")
-    result = runner.drive(api, None, True, 3600, clock=api.clock, monotonic=api.monotonic,
-                          stop=runner.pod_done("bk-bookie-1"))
+    result = runner.drive(
+        api, None, True, 3600, clock=api.clock, monotonic=api.monotonic, stop=runner.pod_done("bk-bookie-1")
+    )
     assert [w[1] for w in api.writes if w[0] == "evict"] == ["bk-bookie-0", "bk-bookie-1"]
     assert result["cluster"]["target_version"] == "0.14.0"
     assert runner.pod_done("bk-bookie-9")(api.observe()) is False
@@ -95,7 +96,8 @@ def test_operations_upgrade_sets_the_version_under_the_lease():
     original = runner.drive
     try:
         runner.drive = lambda api_, intent, wait, timeout, **options: original(
-            api_, intent, wait, timeout, clock=api.clock, monotonic=api.monotonic, **options)
+            api_, intent, wait, timeout, clock=api.clock, monotonic=api.monotonic, **options
+        )
         result = operations.upgrade(api, "0.14.0", True, 3600, False)
     finally:
         runner.drive = original

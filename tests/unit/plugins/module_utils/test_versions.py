@@ -5,13 +5,20 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import versions
 
 @pytest.mark.parametrize(
     "text, triple",
-    [("0.13.0", (0, 13, 0)), ("v1.2.3", (1, 2, 3)), ("0.6.0-2252.b6f6512", (0, 6, 0)), ("10.20.30+build.1", (10, 20, 30))],
+    [
+        ("0.13.0", (0, 13, 0)),
+        ("v1.2.3", (1, 2, 3)),
+        ("0.6.0-2252.b6f6512", (0, 6, 0)),
+        ("10.20.30+build.1", (10, 20, 30)),
+    ],
 )
 def test_parse_accepts_reference_forms(text, triple):
     assert versions.parse(text) == triple
 
 
-@pytest.mark.parametrize("text", ["", "1.2", "1.2.3.", "latest", "1.2.x", "v", "1.2.3 -x", "1..2.3", None, 13, "1.2.3-"])
+@pytest.mark.parametrize(
+    "text", ["", "1.2", "1.2.3.", "latest", "1.2.x", "v", "1.2.3 -x", "1..2.3", None, 13, "1.2.3-"]
+)
 def test_parse_refuses_malformed_versions_with_the_allowed_form(text):
     with pytest.raises(versions.VersionError) as raised:
         versions.parse(text)
