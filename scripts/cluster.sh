@@ -38,7 +38,11 @@ up() {
   mkdir -p "$cache/run"
   local stages="$cache/run/$name-stages.yaml" ready_ms
   ready_ms="$(python3 -c "print(int(float('${BK_POD_READY_SECONDS:-1}') * 1000))")"
-  "$here/cluster/stages.sh" "$here/cluster/registry.txt" "$ready_ms" >"$stages"
+  {
+    # Every component listens on loopback only.
+    printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\noptions:\n  bindAddress: 127.0.0.1\n'
+    "$here/cluster/stages.sh" "$here/cluster/registry.txt" "$ready_ms"
+  } >"$stages"
   say "starting $name (Kubernetes v$K8S_VERSION, kwok v$KWOK_VERSION, etcd v$ETCD_VERSION)"
   KWOK_KUBE_VERSION="v$K8S_VERSION" "$kwokctl" create cluster --name "$name" --runtime binary \
     --kubeconfig "$cache/run/$name-merged.kubeconfig" \

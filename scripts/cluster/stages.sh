@@ -117,5 +117,51 @@ $(image_in NotIn "$list_known")
       operator: In
       values: [ErrImagePull]" 1000 "$(pull_status ImagePullBackOff 'Back-off pulling image')"
 
+node_stage() { # node_stage NAME SELECTOR-EXPRESSIONS DELAY-MS
+  cat <<YAML
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: $1
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Node
+  selector:
+    matchExpressions:
+$2
+  delay:
+    durationMilliseconds: $3
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      conditions:
+      - {type: Ready, status: "True", reason: KubeletReady, message: "kwok simulates this node",
+         lastHeartbeatTime: {{ \$now | Quote }}, lastTransitionTime: {{ or .metadata.creationTimestamp \$now | Quote }}}
+      {{ range list "MemoryPressure" "DiskPressure" "PIDPressure" "NetworkUnavailable" }}
+      - {type: {{ . }}, status: "False", reason: KubeletHasNo{{ . }}, message: "kwok simulates this node",
+         lastHeartbeatTime: {{ \$now | Quote }}, lastTransitionTime: {{ or \$.metadata.creationTimestamp \$now | Quote }}}
+      {{ end }}
+      addresses:
+      - {type: InternalIP, address: 127.0.0.1}
+      - {type: Hostname, address: {{ .metadata.name | Quote }}}
+      allocatable: {{ YAML .status.allocatable 1 }}
+      capacity: {{ YAML .status.capacity 1 }}
+      nodeInfo: {kubeletVersion: kwok, kubeProxyVersion: kwok, architecture: amd64, operatingSystem: linux,
+                 containerRuntimeVersion: kwok, osImage: kwok, kernelVersion: kwok, machineID: "", systemUUID: "",
+                 bootID: ""}
+      phase: Running
+YAML
+}
+
+# A node becomes Ready at once, then its heartbeat is refreshed every 20 s.
+node_stage bk-node-initialize '    - key: .status.conditions.[] | select(.type == "Ready") | .status
+      operator: NotIn
+      values: ["True"]' 0
+node_stage bk-node-heartbeat '    - key: .status.conditions.[] | select(.type == "Ready") | .status
+      operator: In
+      values: ["True"]' 20000
+
 stage bk-pod-delete '    - key: .metadata.deletionTimestamp
       operator: Exists' 0 '    delete: true'
