@@ -41,6 +41,8 @@ PLURAL = "bookkeeperclusters"
 KIND = "BookkeeperCluster"
 COMPONENTS = ("bookie",)
 FIELD_MANAGER = "bookkeeper-ops"
+# Requests carry this User-Agent, so that audit logs show what the collection did.
+USER_AGENT = "bookkeeper-ops/1.0.0"
 LEASE_SECONDS = 30
 TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
 RETRY_DELAYS = (0.2, 0.5, 1, 2, 4, 8)
@@ -131,6 +133,7 @@ def api_client(params, environ=None):
         headers = {k: v for k, v in settings["proxy_headers"].items() if v}
         configuration.proxy_headers = urllib3.util.make_headers(**headers)
     client = k8s.ApiClient(configuration)
+    client.user_agent = USER_AGENT
     if settings["impersonate_user"]:
         client.set_default_header("Impersonate-User", settings["impersonate_user"])
     if settings["impersonate_groups"]:

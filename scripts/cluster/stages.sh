@@ -42,7 +42,9 @@ pending='    - key: .status.phase
       values: [Pending]'
 image_in() { printf '    - key: .spec.containers.[].image\n      operator: %s\n      values:\n%s' "$1" "$2"; }
 
-running_status() { # running_status READY WAITING-YAML
+running_status() { # running_status READY(true|false) CONTAINER-STATE-YAML
+  local condition=False
+  [ "$1" = true ] && condition=True
   cat <<YAML
     statusTemplate: |
       {{ \$now := Now }}
@@ -55,8 +57,8 @@ running_status() { # running_status READY WAITING-YAML
       conditions:
       - {type: PodScheduled, status: "True", lastTransitionTime: {{ \$now | Quote }}}
       - {type: Initialized, status: "True", lastTransitionTime: {{ \$now | Quote }}}
-      - {type: ContainersReady, status: "$1", lastTransitionTime: {{ \$now | Quote }}}
-      - {type: Ready, status: "$1", lastTransitionTime: {{ \$now | Quote }}}
+      - {type: ContainersReady, status: "$condition", lastTransitionTime: {{ \$now | Quote }}}
+      - {type: Ready, status: "$condition", lastTransitionTime: {{ \$now | Quote }}}
       containerStatuses:
       {{ range .spec.containers }}
       - name: {{ .name | Quote }}

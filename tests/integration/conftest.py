@@ -1,0 +1,119 @@
+"""The local control plane for the integration tests, and helpers to look at it.
+
+One cluster serves the whole session: ``scripts/cluster.sh up`` starts it (building
+the binaries on first use) and ``down`` removes it at the end. A cluster that is
+already running is reused and left running, and so is one named by BK_KUBECONFIG.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+CLUSTER = REPO / "scripts" / "cluster.sh"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def kubeconfig():
+    given = os.environ.get("BK_KUBECONFIG")
+    if given:
+        yield given
+        return
+    reuse = subprocess.run([str(CLUSTER), "status"], capture_output=True, text=True).returncode == 0
+    started = time.monotonic()
+    up = subprocess.run([str(CLUSTER), "up"], stdout=subprocess.PIPE, text=True, check=True)
+    path = up.stdout.strip().splitlines()[-1]
+    print("local control plane ready in %.1f s: %s" % (time.monotonic() - started, path))
+    os.environ["KUBECONFIG"] = path
+    yield path
+    if not reuse and os.environ.get("BK_KEEP_CLUSTER") != "1":
+        subprocess.run([str(CLUSTER), "down"], check=True)
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubeconfig):
+    def run(*args, check=True, stdin=None):
+        result = subprocess.run(
+            [str(CLUSTER), "kubectl", *args], input=stdin, capture_output=True, text=True,
+            env=dict(os.environ, KUBECONFIG=kubeconfig),
+        )
+        if check and result.returncode != 0:
+            raise AssertionError("kubectl %s failed: %s" % (" ".join(args), result.stderr))
+        return result.stdout if check else result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def client(kubeconfig):
+    return kube.api_client({"kubeconfig": kubeconfig}, environ={})
+
+
+@pytest.fixture
+def namespace(kubectl):
+    name = "bk-test-%s" % uuid.uuid4().hex[:6]
+    kubectl("create", "namespace", name)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false")
+
+
+def wait_for(what, predicate, timeout=60, interval=0.2):
+    """Wait until ``predicate()`` returns something true, and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def get_json(kubectl, *args):
+    return json.loads(kubectl("get", *args, "-o", "json"))
+
+
+class ReadinessWatch:
+    """Samples a cluster's bookies in the background and remembers the most that were down at once."""
+
+    def __init__(self, client, namespace, cluster, replicas):
+        self.core = kube.k8s.CoreV1Api(client)
+        self.namespace, self.selector, self.replicas = namespace, "bookkeeper_cluster=%s" % cluster, replicas
+        self.most_down = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            pods = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector).items
+            ready = sum(
+                1
+                for pod in pods
+                if not pod.metadata.deletion_timestamp
+                and any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
+            )
+            self.most_down = max(self.most_down, self.replicas - ready)
+            self.samples += 1
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
