@@ -414,7 +414,7 @@ class ClusterAPI:
         seconds = max(1, int(round(seconds)))
         stream = k8s_watch.Watch()
         try:
-            for _ in stream.stream(
+            for _event in stream.stream(
                 self.core.list_namespaced_pod,
                 self.namespace,
                 label_selector=self.selector(None),

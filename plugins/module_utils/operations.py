@@ -53,7 +53,7 @@ def _drive_holding_lease(api, intent, wait, timeout, set_version, pod):
 
 def _set_version(api, version):
     """Set spec.version unless it is already ``version``; True when written."""
-    for _ in range(runner.MAX_CONFLICTS):
+    for _attempt in range(runner.MAX_CONFLICTS):
         cluster = api.get_cluster()
         if (cluster.get("spec") or {}).get("version") == version:
             return False
@@ -90,7 +90,7 @@ def rollback(api, version, wait, timeout, check_mode, pod=None):
 
 def status(api, condition, check_mode):
     """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules."""
-    for _ in range(runner.MAX_CONFLICTS):
+    for _attempt in range(runner.MAX_CONFLICTS):
         snapshot = api.observe()
         before = summary.status_of(snapshot["cluster"])
         result = {"changed": False, "cluster": summary.summarize(snapshot), "diff": {"before": before, "after": before}}

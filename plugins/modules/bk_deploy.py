@@ -47,6 +47,9 @@ extends_documentation_fragment:
   - bookkeeper.ops.cluster
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
     details: Uses the API server's dry run; nothing is written.

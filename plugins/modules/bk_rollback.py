@@ -37,6 +37,9 @@ extends_documentation_fragment:
   - bookkeeper.ops.cluster.wait
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
     details: Reads only, and returns in RV(plan) the pods that would be replaced, in order, with their images.

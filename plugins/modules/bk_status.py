@@ -36,8 +36,8 @@ options:
         description: The reason, such as C(UpgradeFailed), C(RollbackFailed) or C(Updating Bookkeeper).
         type: str
         default: ""
-      message:
-        description: The message.
+      text:
+        description: The condition's message (C(message) is a name Ansible keeps for itself).
         type: str
         default: ""
 extends_documentation_fragment:
@@ -45,6 +45,9 @@ extends_documentation_fragment:
   - bookkeeper.ops.cluster
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
     details: Reports whether the condition would change, without writing.
@@ -137,7 +140,7 @@ CONDITION_SPEC = {
             "type": {"type": "str", "required": True, "choices": list(cond.TYPES)},
             "status": {"type": "str", "required": True, "choices": list(cond.STATUSES)},
             "reason": {"type": "str", "default": ""},
-            "message": {"type": "str", "default": ""},
+            "text": {"type": "str", "default": ""},
         },
     }
 }

@@ -47,7 +47,10 @@ def kubeconfig():
 def kubectl(kubeconfig):
     def run(*args, check=True, stdin=None):
         result = subprocess.run(
-            [str(CLUSTER), "kubectl", *args], input=stdin, capture_output=True, text=True,
+            [str(CLUSTER), "kubectl", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
             env=dict(os.environ, KUBECONFIG=kubeconfig),
         )
         if check and result.returncode != 0:

@@ -26,14 +26,23 @@ def test_fake_nodes_are_listed_and_ready(kubectl):
 
 def test_a_statefulset_becomes_ready(kubectl, namespace):
     manifest = {
-        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": namespace},
-        "spec": {"replicas": 3, "serviceName": "web", "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "c", "image": "registry.local/pause:1.0"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "replicas": 3,
+            "serviceName": "web",
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "registry.local/pause:1.0"}]},
+            },
+        },
     }
     kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
-    wait_for("3 ready replicas", lambda: get_json(kubectl, "sts", "web", "-n", namespace)["status"].get(
-        "readyReplicas") == 3)
+    wait_for(
+        "3 ready replicas", lambda: get_json(kubectl, "sts", "web", "-n", namespace)["status"].get("readyReplicas") == 3
+    )
     assert kubectl("get", "pods", "-n", namespace).count("1/1     Running") == 3
 
 
@@ -60,9 +69,16 @@ def test_a_never_ready_image_runs_but_is_not_ready(kubectl, namespace):
 
 
 def test_a_pod_that_fits_nowhere_is_unschedulable(kubectl, namespace):
-    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "giant", "namespace": namespace},
-                "spec": {"containers": [{"name": "c", "image": "registry.local/pause:1.0",
-                                         "resources": {"requests": {"cpu": "500"}}}]}}
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "giant", "namespace": namespace},
+        "spec": {
+            "containers": [
+                {"name": "c", "image": "registry.local/pause:1.0", "resources": {"requests": {"cpu": "500"}}}
+            ]
+        },
+    }
     kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
 
     def unschedulable():
@@ -78,12 +94,17 @@ def test_a_disruption_budget_blocks_an_eviction(kubectl, namespace, client):
 
     run_pod(kubectl, namespace, "guarded", "registry.local/pause:1.0", "--labels=app=guarded")
     wait_for("the pod", lambda: pod_state(kubectl, namespace, "guarded")[2])
-    budget = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-              "metadata": {"name": "all", "namespace": namespace},
-              "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}}
+    budget = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "all", "namespace": namespace},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}},
+    }
     kubectl("apply", "-f", "-", stdin=json.dumps(budget))
-    wait_for("the budget to be computed", lambda: get_json(kubectl, "pdb", "all", "-n", namespace)
-             .get("status", {}).get("expectedPods") == 1)
+    wait_for(
+        "the budget to be computed",
+        lambda: get_json(kubectl, "pdb", "all", "-n", namespace).get("status", {}).get("expectedPods") == 1,
+    )
     api = kube.ClusterAPI(client, "none", namespace)
     refusal = api.evict("guarded", pod_state(kubectl, namespace, "guarded")[0]["metadata"]["uid"])
     assert "blocked by a PodDisruptionBudget" in refusal
@@ -91,13 +112,26 @@ def test_a_disruption_budget_blocks_an_eviction(kubectl, namespace, client):
 
 
 def test_the_crd_has_a_status_subresource(kubectl, namespace):
-    resource = {"apiVersion": "bookkeeper.pravega.io/v1alpha1", "kind": "BookkeeperCluster",
-                "metadata": {"name": "probe", "namespace": namespace}, "spec": {"version": "0.13.0"},
-                "status": {"currentVersion": "ignored"}}
+    resource = {
+        "apiVersion": "bookkeeper.pravega.io/v1alpha1",
+        "kind": "BookkeeperCluster",
+        "metadata": {"name": "probe", "namespace": namespace},
+        "spec": {"version": "0.13.0"},
+        "status": {"currentVersion": "ignored"},
+    }
     kubectl("apply", "-f", "-", stdin=json.dumps(resource))
     assert "currentVersion" not in get_json(kubectl, "bk", "probe", "-n", namespace).get("status", {})
-    kubectl("patch", "bk", "probe", "-n", namespace, "--subresource=status", "--type=merge",
-            "-p", '{"status": {"currentVersion": "0.13.0"}}')
+    kubectl(
+        "patch",
+        "bk",
+        "probe",
+        "-n",
+        namespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status": {"currentVersion": "0.13.0"}}',
+    )
     kubectl("patch", "bk", "probe", "-n", namespace, "--type=merge", "-p", '{"status": {"currentVersion": "x"}}')
     assert get_json(kubectl, "bk", "probe", "-n", namespace)["status"]["currentVersion"] == "0.13.0"
     columns = kubectl("get", "bk", "probe", "-n", namespace)

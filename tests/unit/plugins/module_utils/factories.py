@@ -128,7 +128,7 @@ class FakeCluster:
         """Run decide/apply until a terminal decision; returns the decisions made."""
         made = []
         self.now = now
-        for _ in range(steps):
+        for _attempt in range(steps):
             decision = machine.decide(self.snapshot(), now, intent=intent)
             made.append(decision)
             self.apply(decision)

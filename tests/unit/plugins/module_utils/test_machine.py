@@ -75,7 +75,7 @@ def test_successful_upgrade_replaces_pods_in_order_and_appends_history():
 def test_upgrade_progress_message_counts_updated_pods():
     fake = fresh()
     messages = []
-    for _ in range(4):
+    for _attempt in range(4):
         decision = machine.decide(fake.snapshot(), T0)
         fake.apply(decision)
         messages.append(cond.find(fake.cr["status"]["conditions"], cond.UPGRADING)["message"])
@@ -116,7 +116,7 @@ def test_failed_upgrade_records_upgrade_failed_and_restores_the_template(fault, 
 
 
 def test_failed_state_holds_until_the_version_goes_back():
-    fake, _ = failed_upgrade()
+    fake = failed_upgrade()[0]
     hold = machine.decide(fake.snapshot(), at(60))
     assert hold.kind == machine.HOLD
     assert "set spec.version back to 0.13.0 to roll back" in hold.message
@@ -124,7 +124,7 @@ def test_failed_state_holds_until_the_version_goes_back():
 
 
 def test_rollback_after_failed_upgrade_ends_healthy():
-    fake, _ = failed_upgrade()
+    fake = failed_upgrade()[0]
     fake.cr["spec"]["version"] = A
     decisions = fake.drive(at(100))
     assert kinds(decisions) == [machine.START_ROLLBACK, machine.REPLACE_POD, machine.COMPLETE, machine.IDLE]
@@ -140,7 +140,7 @@ def test_rollback_after_failed_upgrade_ends_healthy():
 
 
 def test_rollback_shows_progress_on_rollback_in_progress():
-    fake, _ = failed_upgrade()
+    fake = failed_upgrade()[0]
     fake.cr["spec"]["version"] = A
     start = machine.decide(fake.snapshot(), at(100))
     fake.apply(start)
@@ -157,7 +157,7 @@ def test_rollback_shows_progress_on_rollback_in_progress():
 
 
 def test_rollback_failure_then_the_documented_ways_out():
-    fake, _ = failed_upgrade()
+    fake = failed_upgrade()[0]
     fake.behaviour[A] = "crash"
     fake.cr["spec"]["version"] = A
     decisions = fake.drive(at(100))

@@ -130,7 +130,7 @@ def test_stories_never_take_two_bookies_down(replicas, new_behaviour, old_behavi
     """Upgrade, then roll back when it failed, with pods of either version misbehaving."""
     fake = FakeCluster(cluster(B, idle_status(A), replicas=replicas), replicas, A, {B: new_behaviour})
     now = T0
-    for _ in range(4):
+    for _attempt in range(4):
         decisions = fake.drive(now)
         now = now + (at(pause + 700) - T0)
         if decisions[-1].kind in (machine.FAIL, machine.HOLD):

@@ -122,7 +122,7 @@ def test_operations_rollback_refuses_a_healthy_cluster_and_accepts_a_failed_one(
 def test_operations_status_sets_a_condition_once():
     api = FakeAPI("0.13.0")
     drive(api)
-    wanted = {"type": "Error", "status": "True", "reason": "UpgradeFailed", "message": "manual"}
+    wanted = {"type": "Error", "status": "True", "reason": "UpgradeFailed", "text": "manual"}
     assert operations.status(api, wanted, True)["changed"] is True and len(api.writes) == 1
     api.conflicts = 1
     first = operations.status(api, wanted, False)
