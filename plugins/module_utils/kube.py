@@ -201,9 +201,15 @@ def identity():
 
 
 def _holder_is_dead(holder):
+    """True when ``holder`` names a process of this host that is gone (or a zombie left by a kill)."""
     parts = (holder or "").split("/")
     if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return False
+    try:
+        with open("/proc/%s/stat" % parts[1]) as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] == "Z"
+    except (OSError, IndexError):
+        pass
     try:
         os.kill(int(parts[1]), 0)
     except OSError:
@@ -364,7 +370,7 @@ class ClusterAPI:
         try:
             self.core.create_namespaced_pod_eviction(pod_name, self.namespace, body)
         except ApiException as error:
-            if error.status == 429:
+            if error.status == 429 or "PodDisruptionBudget" in _reason(error):
                 return "eviction of pod %s is blocked by a PodDisruptionBudget: %s" % (pod_name, _reason(error))
             if error.status in (404, 409):
                 return ""  # already gone or already replaced: the next observation shows which

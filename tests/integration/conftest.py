@@ -32,7 +32,7 @@ def kubeconfig():
     if given:
         yield given
         return
-    reuse = subprocess.run([str(CLUSTER), "status"], capture_output=True, text=True).returncode == 0
+    reuse = subprocess.run([str(CLUSTER), "status"], capture_output=True, text=True, check=False).returncode == 0
     started = time.monotonic()
     up = subprocess.run([str(CLUSTER), "up"], stdout=subprocess.PIPE, text=True, check=True)
     path = up.stdout.strip().splitlines()[-1]
@@ -52,6 +52,7 @@ def kubectl(kubeconfig):
             capture_output=True,
             text=True,
             env=dict(os.environ, KUBECONFIG=kubeconfig),
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError("kubectl %s failed: %s" % (" ".join(args), result.stderr))
@@ -97,12 +98,15 @@ class ReadinessWatch:
         self.namespace, self.selector, self.replicas = namespace, "bookkeeper_cluster=%s" % cluster, replicas
         self.most_down = 0
         self.samples = 0
+        self.uids = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
             pods = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector).items
+            for pod in pods:
+                self.uids.setdefault(pod.metadata.name, set()).add(pod.metadata.uid)
             ready = sum(
                 1
                 for pod in pods

@@ -1,0 +1,345 @@
+"""bk_deploy, bk_status, bk_upgrade and bk_rollback against the real local API server."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner
+from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
+
+STABLE = "0.13.0"
+MISSING = "0.14.0-2252.b6f6512"  # not in scripts/cluster/registry.txt: its image does not exist
+GOOD = "0.14.0"
+CRASHING = "0.14.1"
+NAME = "bk"
+
+
+def deploy(client, namespace, replicas=3, **spec):
+    api = kube.ClusterAPI(client, NAME, namespace)
+    operations.deploy(api, dict({"version": STABLE, "replicas": replicas}, **spec), None, True, 120, False)
+    return api
+
+
+def shown(api):
+    status = api.get_cluster()["status"]
+    return {c["type"]: (c["status"], c["reason"], c["message"]) for c in status["conditions"]}
+
+
+def versions_of(api):
+    status = api.get_cluster()["status"]
+    return status["currentVersion"], status["targetVersion"], status["versionHistory"]
+
+
+def pod_versions(kubectl, namespace):
+    pods = get_json(kubectl, "pods", "-n", namespace, "-l", "bookkeeper_cluster=%s" % NAME)["items"]
+    return sorted(pod["metadata"]["annotations"]["bookkeeper.version"] for pod in pods)
+
+
+def failed_upgrade(api, version=MISSING):
+    with pytest.raises(runner.RunFailed) as failed:
+        operations.upgrade(api, version, True, 120, False)
+    return str(failed.value)
+
+
+def test_failed_upgrade_then_rollback_as_the_reference_records_them(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+        message = failed_upgrade(api)
+        assert message == "pod bk-bookie-0 update failed because of ImagePullBackOff"
+        conditions = shown(api)
+        assert conditions["Error"] == ("True", "UpgradeFailed", message)
+        assert conditions["Upgrading"][0] == "False"
+        assert versions_of(api) == (STABLE, "", [STABLE])
+        events = get_json(kubectl, "events", "-n", namespace, "--field-selector", "involvedObject.name=%s" % NAME)
+        [event] = [e for e in events["items"] if e["reason"] == "Upgrade Error"]
+        assert event["type"] == "Warning" and event["involvedObject"]["kind"] == "BookkeeperCluster"
+        assert event["message"] == "Error Upgrading from version %s to %s. %s" % (STABLE, MISSING, message)
+
+        # The user sets the version back; the rollback then runs one step per call.
+        kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps({"spec": {"version": STABLE}}))
+        started = operations.rollback(api, None, False, 60, False)
+        assert [s["step"] for s in started["steps"]] == ["start_rollback"]
+        assert shown(api)["RollbackInProgress"] == ("True", "", "")
+        operations.rollback(api, None, False, 60, False)
+        assert shown(api)["RollbackInProgress"] == ("True", "Updating Bookkeeper", "2")
+        assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
+        done = operations.rollback(api, None, True, 120, False)
+    assert done["changed"] is True
+    assert shown(api) == {
+        "Upgrading": ("False", "", ""),
+        "PodsReady": ("True", "", ""),
+        "Error": ("False", "", ""),
+        "RollbackInProgress": ("False", "", ""),
+    }
+    assert versions_of(api) == (STABLE, "", [STABLE])
+    assert pod_versions(kubectl, namespace) == [STABLE] * 3
+    assert watch.most_down <= 1 and watch.samples > 10
+
+
+def test_a_crash_loop_fails_the_upgrade(client, namespace):
+    api = deploy(client, namespace)
+    assert failed_upgrade(api, CRASHING) == "pod bk-bookie-0 update failed because of CrashLoopBackOff"
+    assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
+
+
+def test_a_successful_upgrade_appends_to_the_history(client, kubectl, namespace):
+    api = deploy(client, namespace, replicas=4)
+    with ReadinessWatch(client, namespace, NAME, 4) as watch:
+        result = operations.upgrade(api, GOOD, True, 180, False)
+    assert result["changed"] is True
+    assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
+    assert pod_versions(kubectl, namespace) == [GOOD] * 4
+    assert watch.most_down <= 1
+    assert all(len(uids) == 2 for uids in watch.uids.values()), "each bookie is replaced exactly once"
+    replaced = [s["action"]["pod"] for s in result["steps"] if s["step"] == "replace_pod"]
+    assert replaced == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2", "bk-bookie-3"]
+    assert operations.upgrade(api, GOOD, True, 60, False)["changed"] is False
+
+
+def test_rollback_failed_and_the_way_out(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    failed_upgrade(api)
+    # A mistake made while the cluster is down: the repository now points nowhere.
+    typo = {"spec": {"version": STABLE, "image": {"imageSpec": {"repository": "registry.local/typo"}}}}
+    kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(typo))
+    with pytest.raises(runner.RunFailed) as failed:
+        operations.rollback(api, None, True, 120, False)
+    assert str(failed.value) == "pod bk-bookie-0 update failed because of ImagePullBackOff"
+    assert shown(api)["Error"] == ("True", "RollbackFailed", str(failed.value))
+    assert shown(api)["RollbackInProgress"][0] == "False"
+    # The cause is fixed; the rollback is asked for again and completes.
+    fixed = {"spec": {"image": {"imageSpec": {"repository": "pravega/bookkeeper"}}}}
+    kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(fixed))
+    operations.rollback(api, STABLE, True, 120, False)
+    assert shown(api)["Error"] == ("False", "", "")
+    assert shown(api)["PodsReady"] == ("True", "", "")
+    assert pod_versions(kubectl, namespace) == [STABLE] * 3
+
+
+def fingerprint(kubectl, namespace):
+    """Resource versions of everything the collection could change."""
+    objects = get_json(kubectl, "bk,sts,pods,configmaps,pdb,leases", "-n", namespace)["items"]
+    return sorted((o["kind"], o["metadata"]["name"], o["metadata"]["resourceVersion"]) for o in objects)
+
+
+def test_refusals_change_nothing(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    refusals = [
+        (lambda: operations.upgrade(api, "0.12.0", True, 60, False), "downgrading the cluster from version 0.13.0"),
+        (lambda: operations.upgrade(api, operations.checked_version("0.14"), True, 60, False), "X.Y.Z"),
+        (lambda: operations.rollback(api, None, True, 60, False), "only allowed after a failed upgrade"),
+    ]
+    for call, message in refusals:
+        before = fingerprint(kubectl, namespace)
+        with pytest.raises(operations.Refused) as refused:
+            call()
+        assert message in str(refused.value)
+        assert fingerprint(kubectl, namespace) == before
+    failed_upgrade(api)
+    for call, message in [
+        (lambda: operations.rollback(api, "0.12.0", True, 60, False), "Only rollback to version 0.13.0"),
+        (lambda: operations.upgrade(api, "0.15.0", True, 60, False), "Only rollback to version 0.13.0"),
+    ]:
+        before = fingerprint(kubectl, namespace)
+        with pytest.raises(operations.Refused) as refused:
+            call()
+        assert message in str(refused.value)
+        assert fingerprint(kubectl, namespace) == before
+    for missing in (kube.ClusterAPI(client, "absent", namespace), kube.ClusterAPI(client, NAME, "no-such-ns")):
+        with pytest.raises(kube.KubeError) as unknown:
+            operations.upgrade(missing, GOOD, True, 60, False)
+        assert "not found in namespace" in str(unknown.value)
+
+
+def test_a_version_change_while_upgrading_is_refused(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    operations.upgrade(api, GOOD, False, 60, False)
+    before = fingerprint(kubectl, namespace)
+    with pytest.raises(operations.Refused) as refused:
+        operations.upgrade(api, "0.15.0", True, 60, False)
+    assert "cluster is upgrading" in str(refused.value)
+    assert fingerprint(kubectl, namespace) == before
+    operations.upgrade(api, GOOD, True, 120, False)
+    assert versions_of(api)[0] == GOOD
+
+
+def audit_writes(kubeconfig):
+    """Mutating requests the collection sent, from the API server's own audit log."""
+    log = pathlib.Path(kubeconfig).parent / "logs" / "audit.log"
+    writes = []
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("userAgent", "").startswith(kube.USER_AGENT) and entry["verb"] in (
+            "create",
+            "update",
+            "patch",
+            "delete",
+            "deletecollection",
+        ):
+            writes.append((entry["verb"], entry["requestURI"]))
+    return writes
+
+
+def settle_audit(kubectl, kubeconfig, namespace):
+    """Make a write of our own and wait until it is in the audit log, so earlier entries are there too."""
+    marker = "marker-%d" % time.monotonic_ns()
+    kubectl("create", "configmap", marker, "-n", namespace)
+    log = pathlib.Path(kubeconfig).parent / "logs" / "audit.log"
+    wait_for("the audit log", lambda: marker in log.read_text(), timeout=20)
+
+
+def test_check_mode_sends_no_mutating_request(client, kubectl, kubeconfig, namespace):
+    api = deploy(client, namespace)
+    failed_upgrade(api)
+    settle_audit(kubectl, kubeconfig, namespace)
+    before = audit_writes(kubeconfig)
+    plan = operations.rollback(api, None, True, 60, True)
+    assert [step["pod"] for step in plan["plan"]] == ["bk-bookie-0"]
+    assert plan["plan"][0]["to_image"] == "pravega/bookkeeper:0.13.0"
+    playbook = textwrap.dedent("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - bookkeeper.ops.bk_rollback: {name: bk, namespace: %s}
+              check_mode: true
+              register: planned
+            - bookkeeper.ops.bk_status:
+                name: bk
+                namespace: %s
+                condition: {type: Error, status: "False"}
+              check_mode: true
+              register: status
+            - ansible.builtin.assert:
+                that:
+                  - planned.plan | map(attribute='pod') | list == ['bk-bookie-0']
+                  - status.changed
+    """) % (namespace, namespace)
+    run_playbook(playbook, kubeconfig)
+    settle_audit(kubectl, kubeconfig, namespace)
+    assert audit_writes(kubeconfig) == before
+    assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
+
+
+def run_playbook(text, kubeconfig, *args, check=True):
+    path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / ("bk-play-%d.yml" % time.monotonic_ns())
+    path.write_text(text)
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(path), *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
+    )
+    if check:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result
+
+
+def upgrade_process(namespace, kubeconfig, version=GOOD):
+    """An upgrade with bk_upgrade in its own process group, as ansible-playbook runs it."""
+    playbook = textwrap.dedent("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - bookkeeper.ops.bk_upgrade: {name: bk, namespace: %s, version: "%s", timeout: 300}
+    """) % (namespace, version)
+    path = pathlib.Path("/tmp") / ("bk-upgrade-%s.yml" % namespace)
+    path.write_text(playbook)
+    return subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
+    )
+
+
+def descendants(pid):
+    """The processes below ``pid``; Ansible's workers start sessions of their own, so a group kill misses them."""
+    children = {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pid):
+    """kill -9 of a playbook run and every process it started, as when its machine or container dies."""
+    for victim in [pid, *descendants(pid)]:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_a_killed_run_is_resumed_without_two_bookies_down(client, kubectl, kubeconfig, namespace):
+    api = deploy(client, namespace, replicas=5)
+    with ReadinessWatch(client, namespace, NAME, 5) as watch:
+        process = upgrade_process(namespace, kubeconfig)
+        wait_for("two bookies replaced", lambda: pod_versions(kubectl, namespace).count(GOOD) >= 2, timeout=120)
+        kill_tree(process.pid)
+        process.wait()
+        assert api.get_cluster()["status"]["targetVersion"] == GOOD, "killed in the middle of the upgrade"
+        operations.upgrade(api, GOOD, True, 180, False)
+    assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
+    assert pod_versions(kubectl, namespace) == [GOOD] * 5
+    assert watch.most_down <= 1
+
+
+def test_two_runs_cannot_drive_one_cluster(client, kubectl, kubeconfig, namespace):
+    api = deploy(client, namespace, replicas=4)
+    with ReadinessWatch(client, namespace, NAME, 4) as watch:
+        process = upgrade_process(namespace, kubeconfig)
+        wait_for(
+            "the first run's lease",
+            lambda: kubectl("get", "lease", "bookkeeper-ops-bk", "-n", namespace, check=False).returncode == 0,
+            timeout=60,
+        )
+        with pytest.raises(kube.KubeError) as refused:
+            operations.upgrade(api, GOOD, True, 60, False)
+        assert "is being driven by another run" in str(refused.value)
+        assert "holds Lease bookkeeper-ops-bk" in str(refused.value)
+        output, _unused = process.communicate(timeout=240)
+        assert process.returncode == 0, output
+    assert versions_of(api)[0] == GOOD
+    assert all(len(uids) == 2 for uids in watch.uids.values()), "no bookie replaced twice"
+
+
+def test_a_disruption_budget_holds_the_rollout(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    # The cluster's own budget, tightened so that no bookie may go.
+    kubectl("patch", "pdb", "bk-bookie", "-n", namespace, "--type=merge", "-p", '{"spec": {"maxUnavailable": 0}}')
+    wait_for(
+        "the budget",
+        lambda: (
+            get_json(kubectl, "pdb", "bk-bookie", "-n", namespace).get("status", {}).get("disruptionsAllowed") == 0
+            and get_json(kubectl, "pdb", "bk-bookie", "-n", namespace)["status"].get("observedGeneration") == 2
+        ),
+    )
+    with pytest.raises(kube.KubeError) as waited:
+        operations.upgrade(api, GOOD, True, 6, False)
+    assert "blocked by a PodDisruptionBudget" in str(waited.value) and waited.value.retryable
+    assert pod_versions(kubectl, namespace) == [STABLE] * 3
+
+
+def test_deploy_twice_changes_nothing(client, namespace):
+    api = deploy(client, namespace)
+    again = operations.deploy(api, {"version": STABLE, "replicas": 3}, None, True, 60, False)
+    assert again["changed"] is False and again["applied"] == []
+    planned = operations.deploy(api, {"version": STABLE, "replicas": 4}, None, True, 60, True)
+    assert planned["applied"] == ["BookkeeperCluster bk", "StatefulSet bk-bookie"]
