@@ -62,7 +62,8 @@ unit: venv links
 
 integration: venv links cluster-build
 	@echo "== integration tests (local control plane)"
-	pytest -p no:cacheprovider tests/integration -m integration
+	pytest -p no:cacheprovider tests/integration -m integration --cov=plugins/module_utils --cov-append \
+	  --cov-report=term
 
 test: lint sanity unit integration
 	@echo "== all checks passed"

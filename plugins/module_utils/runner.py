@@ -39,7 +39,10 @@ class Run:
         self.changed = False
 
     def record(self, decision, note=""):
-        entry = {"time": cond.format_time(self.clock()), "step": decision.kind, "message": note or decision.message}
+        message = note or decision.message
+        if self.steps and (self.steps[-1]["step"], self.steps[-1]["message"]) == (decision.kind, message):
+            return  # one line per change: a wait that did not change is not repeated
+        entry = {"time": cond.format_time(self.clock()), "step": decision.kind, "message": message}
         if decision.action:
             entry["action"] = dict(decision.action)
         self.steps.append(entry)
