@@ -227,7 +227,7 @@ def test_check_mode_sends_no_mutating_request(client, kubectl, kubeconfig, names
     assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
 
 
-def run_playbook(text, kubeconfig, *args, check=True):
+def run_playbook(text, kubeconfig, *args):
     path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / ("bk-play-%d.yml" % time.monotonic_ns())
     path.write_text(text)
     result = subprocess.run(
@@ -235,9 +235,9 @@ def run_playbook(text, kubeconfig, *args, check=True):
         capture_output=True,
         text=True,
         env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
+        check=False,
     )
-    if check:
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return result
 
 
