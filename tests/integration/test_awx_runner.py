@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import pathlib
+import sys
 
 import ansible_runner
 import yaml
@@ -57,7 +58,9 @@ def test_rollback_playbook_under_ansible_runner_with_awx_credentials(
     for variable in ("KUBECONFIG", "K8S_AUTH_KUBECONFIG"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config to fall back on
+    monkeypatch.setenv("PATH", "%s:%s" % (os.path.dirname(sys.executable), os.environ["PATH"]))
     private = tmp_path / "runner"
+    private.mkdir()
     result = ansible_runner.run(
         private_data_dir=str(private),
         project_dir=str(REPO),

@@ -1,0 +1,235 @@
+"""Benchmarks of rollouts on the local control plane; prints tables, asserts nothing.
+
+    .venv/bin/python bench/rollout.py [--sizes 3,10,50,100] [--role-sizes 3,10,50] [--trials 5]
+
+It starts its own cluster (BK_CLUSTER_NAME=bookkeeper-ops-bench, pods Ready 1 s
+after they start) and removes it at the end. Figures:
+
+* fault detection latency: from the first watch event showing ImagePullBackOff
+  or CrashLoopBackOff on a replaced pod to the one showing Error/UpgradeFailed;
+* orchestration overhead per pod: rollout wall time minus the simulated 1 s start
+  of each pod, divided by the pods, for bk_upgrade with wait and for the roles;
+* API requests per rollout by verb, from the API server's audit log (User-Agent
+  bookkeeper-ops), and how many of them are watches;
+* peak memory (largest resident set) of ansible-playbook and its module processes.
+"""
+
+import argparse
+import collections
+import json
+import os
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "build" / "links"))
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner  # noqa: E402
+
+CLUSTER = str(REPO / "scripts" / "cluster.sh")
+READY_SECONDS = 1.0
+ENV = dict(os.environ, BK_CLUSTER_NAME="bookkeeper-ops-bench", BK_POD_READY_SECONDS=str(READY_SECONDS))
+
+
+def kubectl(*args):
+    return subprocess.run([CLUSTER, "kubectl", *args], env=ENV, check=True, capture_output=True, text=True).stdout
+
+
+def fresh_namespace(name):
+    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=120s")
+    kubectl("create", "namespace", name)
+    return name
+
+
+def deploy(client, namespace, replicas):
+    api = kube.ClusterAPI(client, "bk", namespace)
+    operations.deploy(api, {"version": "0.13.0", "replicas": replicas}, None, True, 600, False)
+    return api
+
+
+def audit_counts(kubeconfig, since_line):
+    lines = (pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines()
+    counts = collections.Counter()
+    for line in lines[since_line:]:
+        entry = json.loads(line)
+        if entry.get("userAgent", "").startswith(kube.USER_AGENT):
+            counts[entry["verb"]] += 1
+    return counts, len(lines)
+
+
+def audit_length(kubeconfig):
+    return len((pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines())
+
+
+def fault_latency(client, trials, version, reason):
+    """Seconds from the pod fault appearing on the API server to UpgradeFailed being recorded."""
+    core, custom = kube.k8s.CoreV1Api(client), kube.k8s.CustomObjectsApi(client)
+    latencies = []
+    for trial in range(trials):
+        namespace = fresh_namespace("bench-fault-%d" % trial)
+        api = deploy(client, namespace, 3)
+        seen = {}
+
+        def watch_pods():
+            for event in kube.k8s_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
+                for status in event["object"].status.container_statuses or ():
+                    waiting = status.state.waiting.reason if status.state and status.state.waiting else ""
+                    if waiting == reason and "fault" not in seen:
+                        seen["fault"] = time.monotonic()
+                if "failed" in seen:
+                    return
+
+        def watch_cluster():
+            for event in kube.k8s_watch.Watch().stream(
+                custom.list_namespaced_custom_object,
+                kube.GROUP,
+                kube.API_VERSION,
+                namespace,
+                kube.PLURAL,
+                timeout_seconds=60,
+            ):
+                for condition in (event["object"].get("status") or {}).get("conditions") or ():
+                    if condition["type"] == "Error" and condition["status"] == "True":
+                        seen.setdefault("failed", time.monotonic())
+                        return
+
+        threads = [
+            threading.Thread(target=watch_pods, daemon=True),
+            threading.Thread(target=watch_cluster, daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        try:
+            operations.upgrade(api, version, True, 120, False)
+        except runner.RunFailed:
+            pass
+        for thread in threads:
+            thread.join(timeout=10)
+        if "fault" in seen and "failed" in seen:
+            latencies.append(seen["failed"] - seen["fault"])
+        kubectl("delete", "namespace", namespace, "--wait=false")
+    return latencies
+
+
+def module_rollout(client, kubeconfig, replicas):
+    namespace = fresh_namespace("bench-module-%d" % replicas)
+    api = deploy(client, namespace, replicas)
+    start_line = audit_length(kubeconfig)
+    started = time.monotonic()
+    operations.upgrade(api, "0.14.0", True, 3600, False)
+    wall = time.monotonic() - started
+    counts, _lines = audit_counts(kubeconfig, start_line)
+    kubectl("delete", "namespace", namespace, "--wait=false")
+    return wall, counts
+
+
+def role_rollout(client, kubeconfig, replicas):
+    namespace = fresh_namespace("bench-role-%d" % replicas)
+    deploy(client, namespace, replicas)
+    start_line = audit_length(kubeconfig)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            str(REPO / "playbooks" / "upgrade.yml"),
+            "-e",
+            "cluster=bk",
+            "-e",
+            "namespace=%s" % namespace,
+            "-e",
+            "version=0.14.0",
+        ],
+        env=dict(ENV, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links")),
+        check=True,
+        capture_output=True,
+    )
+    wall = time.monotonic() - started
+    counts, _lines = audit_counts(kubeconfig, start_line)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    kubectl("delete", "namespace", namespace, "--wait=false")
+    return wall, counts, peak_mib
+
+
+def table(title, header, rows):
+    print("\n" + title)
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  " + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="3,10,50,100")
+    parser.add_argument("--role-sizes", default="3,10,50,100")
+    parser.add_argument("--trials", type=int, default=5)
+    options = parser.parse_args()
+    kubeconfig = (
+        subprocess.run([CLUSTER, "up"], env=ENV, check=True, stdout=subprocess.PIPE, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    client = kube.api_client({"kubeconfig": kubeconfig}, environ={})
+    try:
+        rows = []
+        for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):
+            latencies = fault_latency(client, options.trials, version, reason)
+            rows.append([reason, len(latencies), "%.3f" % statistics.median(latencies), "%.3f" % max(latencies)])
+        table(
+            "Fault detection latency (s): fault shown on a pod -> Error/UpgradeFailed recorded",
+            ["fault", "trials", "median", "max"],
+            rows,
+        )
+
+        rows = []
+        for size in [int(s) for s in options.sizes.split(",") if s]:
+            wall, counts = module_rollout(client, kubeconfig, size)
+            overhead = (wall - size * READY_SECONDS) / size
+            verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
+            rows.append(
+                [
+                    "bk_upgrade wait",
+                    size,
+                    "%.1f" % wall,
+                    "%.2f" % overhead,
+                    sum(counts.values()),
+                    "%.1f" % (sum(counts.values()) / size),
+                    verbs,
+                ]
+            )
+        for size in [int(s) for s in options.role_sizes.split(",") if s]:
+            wall, counts, peak = role_rollout(client, kubeconfig, size)
+            overhead = (wall - size * READY_SECONDS) / size
+            verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
+            rows.append(
+                [
+                    "upgrade role",
+                    size,
+                    "%.1f" % wall,
+                    "%.2f" % overhead,
+                    sum(counts.values()),
+                    "%.1f" % (sum(counts.values()) / size),
+                    verbs + " (peak RSS %.0f MiB)" % peak,
+                ]
+            )
+        table(
+            "Rollouts (pods Ready %.0f s after they start)" % READY_SECONDS,
+            ["run", "pods", "wall s", "overhead s/pod", "requests", "per pod", "by verb"],
+            rows,
+        )
+        print(
+            "\nPeak RSS of this process (drives bk_upgrade in-process): %.0f MiB"
+            % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+        )
+    finally:
+        subprocess.run([CLUSTER, "down"], env=ENV, check=False)
+
+
+if __name__ == "__main__":
+    main()
