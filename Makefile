@@ -39,8 +39,8 @@ links:
 
 lint: venv links
 	@echo "== ruff"
-	ruff check plugins tests scripts
-	ruff format --check plugins tests scripts
+	ruff check plugins tests scripts bench
+	ruff format --check plugins tests scripts bench
 	@echo "== ansible-lint (production profile)"
 	ansible-lint
 

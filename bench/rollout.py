@@ -23,7 +23,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
@@ -67,6 +66,28 @@ def audit_length(kubeconfig):
     return len((pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines())
 
 
+def first_fault(core, namespace, reason, seen):
+    """Record when a pod of ``namespace`` first shows ``reason``."""
+    for event in kube.k8s_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
+        for status in event["object"].status.container_statuses or ():
+            waiting = status.state.waiting.reason if status.state and status.state.waiting else ""
+            if waiting == reason:
+                seen.setdefault("fault", time.monotonic())
+        if "failed" in seen:
+            return
+
+
+def first_failure(custom, namespace, seen):
+    """Record when the cluster of ``namespace`` first shows Error True."""
+    for event in kube.k8s_watch.Watch().stream(
+        custom.list_namespaced_custom_object, kube.GROUP, kube.API_VERSION, namespace, kube.PLURAL, timeout_seconds=60
+    ):
+        for condition in (event["object"].get("status") or {}).get("conditions") or ():
+            if condition["type"] == "Error" and condition["status"] == "True":
+                seen.setdefault("failed", time.monotonic())
+                return
+
+
 def fault_latency(client, trials, version, reason):
     """Seconds from the pod fault appearing on the API server to UpgradeFailed being recorded."""
     core, custom = kube.k8s.CoreV1Api(client), kube.k8s.CustomObjectsApi(client)
@@ -75,33 +96,9 @@ def fault_latency(client, trials, version, reason):
         namespace = fresh_namespace("bench-fault-%d" % trial)
         api = deploy(client, namespace, 3)
         seen = {}
-
-        def watch_pods():
-            for event in kube.k8s_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
-                for status in event["object"].status.container_statuses or ():
-                    waiting = status.state.waiting.reason if status.state and status.state.waiting else ""
-                    if waiting == reason and "fault" not in seen:
-                        seen["fault"] = time.monotonic()
-                if "failed" in seen:
-                    return
-
-        def watch_cluster():
-            for event in kube.k8s_watch.Watch().stream(
-                custom.list_namespaced_custom_object,
-                kube.GROUP,
-                kube.API_VERSION,
-                namespace,
-                kube.PLURAL,
-                timeout_seconds=60,
-            ):
-                for condition in (event["object"].get("status") or {}).get("conditions") or ():
-                    if condition["type"] == "Error" and condition["status"] == "True":
-                        seen.setdefault("failed", time.monotonic())
-                        return
-
         threads = [
-            threading.Thread(target=watch_pods, daemon=True),
-            threading.Thread(target=watch_cluster, daemon=True),
+            threading.Thread(target=first_fault, args=(core, namespace, reason, seen), daemon=True),
+            threading.Thread(target=first_failure, args=(custom, namespace, seen), daemon=True),
         ]
         for thread in threads:
             thread.start()
