@@ -116,3 +116,42 @@ def test_every_module_spec_has_the_shared_connection_and_cluster_options():
     assert spec["wait"]["default"] is True
     spec["name"]["aliases"].append("mutated")
     assert args.argspec()["name"]["aliases"] == ["cluster"]
+
+
+def test_transient_failures_are_retried_then_reported(monkeypatch):
+    monkeypatch.setattr(kube.time, "sleep", lambda seconds: None)
+    answers = [kube.ApiException(status=503, reason="busy"), kube.urllib3.exceptions.ProtocolError("reset"), "ok"]
+
+    def flaky():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert kube.retrying("reading", flaky) == "ok"
+
+    def down():
+        raise kube.urllib3.exceptions.MaxRetryError(None, "/", "refused")
+
+    with pytest.raises(kube.KubeError) as failed:
+        kube.retrying("reading the cluster", down)
+    assert failed.value.retryable and "did not answer after 7 attempts" in str(failed.value)
+
+    def busy():
+        raise kube.ApiException(status=503, reason="busy")
+
+    with pytest.raises(kube.KubeError) as unavailable:
+        kube.retrying("reading", busy)
+    assert "HTTP 503" in str(unavailable.value)
+
+    def missing():
+        raise kube.ApiException(status=404, reason="Not Found")
+
+    with pytest.raises(kube.ApiException):
+        kube.retrying("reading", missing)
+
+
+def test_a_holder_on_another_host_is_never_presumed_dead():
+    assert kube._holder_is_dead("elsewhere/1/x") is False
+    assert kube._holder_is_dead("garbage") is False
+    assert kube.identity().count("/") == 2
