@@ -63,7 +63,7 @@ unit: venv links
 integration: venv links cluster-build
 	@echo "== integration tests (local control plane)"
 	pytest -p no:cacheprovider tests/integration -m integration --cov=plugins/module_utils --cov-append \
-	  --cov-report=term
+	  --cov-report=term-missing
 
 test: lint sanity unit integration
 	@echo "== all checks passed"

@@ -6,6 +6,10 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
+# The virtual environment and the collection's place on the collections path, as `make demo` sets them up.
+export PATH="$repo/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$repo/build/links" ANSIBLE_NOCOLOR=1
+mkdir -p build/links/ansible_collections/bookkeeper
+ln -sfn "$repo" build/links/ansible_collections/bookkeeper/ops
 namespace="${BK_DEMO_NAMESPACE:-bookkeeper-demo}"
 cluster=bookkeeper
 stable=0.13.0

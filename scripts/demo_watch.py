@@ -66,11 +66,10 @@ def follow_pods(core, namespace, name, timeline):
         versions[pod_name] = version
         state = "Ready" if is_ready else (waiting or "not Ready")
         if ready.get(pod_name) != state:
-            if pod_name in ready:
-                extra = ""
-                if is_ready and pod_name in timeline.replaced:
-                    extra = " (replaced in %.1f s)" % (time.monotonic() - timeline.replaced.pop(pod_name))
-                timeline.note("pod %s %s on %s%s" % (pod_name, state, version, extra))
+            extra = ""
+            if is_ready and pod_name in timeline.replaced:
+                extra = " (replaced in %.1f s)" % (time.monotonic() - timeline.replaced.pop(pod_name))
+            timeline.note("pod %s %s on %s%s" % (pod_name, state, version, extra))
             ready[pod_name] = state
 
 

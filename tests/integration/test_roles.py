@@ -1,0 +1,58 @@
+"""The playbooks and roles, run with ansible-playbook as a user runs them."""
+
+import os
+import subprocess
+import sys
+
+from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
+from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MISSING, STABLE, deploy, shown
+
+
+def playbook(name, kubeconfig, *extra):
+    return subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(REPO / "playbooks" / name), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
+    )
+
+
+def test_auto_rollback_brings_a_failed_upgrade_back(client, kubeconfig, namespace):
+    api = deploy(client, namespace)
+    run = playbook(
+        "upgrade.yml",
+        kubeconfig,
+        "-e",
+        "cluster=bk",
+        "-e",
+        "namespace=" + namespace,
+        "-e",
+        "version=" + MISSING,
+        "-e",
+        "auto_rollback=true",
+    )
+    assert run.returncode != 0
+    assert "pod bk-bookie-0 update failed because of ImagePullBackOff (rolled back to the last stable version)" in (
+        run.stdout
+    )
+    assert shown(api)["PodsReady"] == ("True", "", "")
+    assert shown(api)["Error"] == ("False", "", "")
+    assert api.get_cluster()["status"]["currentVersion"] == STABLE
+
+
+def test_bad_role_variables_are_refused_before_the_first_task(kubeconfig):
+    run = playbook("deploy.yml", kubeconfig, "-e", "replicas=many")
+    assert run.returncode != 0
+    assert "Validating arguments against arg spec" in run.stdout
+    assert "replicas" in run.stdout and "int" in run.stdout
+
+
+def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, namespace):
+    deploy(client, namespace)
+    arguments = ["-e", "cluster=bk", "-e", "namespace=" + namespace, "-e", "version=0.14.0"]
+    first = playbook("upgrade.yml", kubeconfig, *arguments)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "Replace bk-bookie-2 (pravega/bookkeeper:0.13.0 -> pravega/bookkeeper:0.14.0)" in first.stdout
+    again = playbook("upgrade.yml", kubeconfig, *arguments)
+    assert again.returncode == 0 and "changed=0" in again.stdout
