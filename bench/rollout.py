@@ -52,18 +52,18 @@ def deploy(client, namespace, replicas):
     return api
 
 
-def audit_counts(kubeconfig, since_line):
-    lines = (pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines()
+def audit_counts(kubeconfig, since):
+    """Requests by verb that the collection sent since ``since`` (epoch seconds), rotated logs included."""
     counts = collections.Counter()
-    for line in lines[since_line:]:
-        entry = json.loads(line)
-        if entry.get("userAgent", "").startswith(kube.USER_AGENT):
-            counts[entry["verb"]] += 1
-    return counts, len(lines)
-
-
-def audit_length(kubeconfig):
-    return len((pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines())
+    for log in (pathlib.Path(kubeconfig).parent / "logs").glob("audit*.log"):
+        for line in log.read_text().splitlines():
+            entry = json.loads(line)
+            if not entry.get("userAgent", "").startswith(kube.USER_AGENT):
+                continue
+            stamp = entry["requestReceivedTimestamp"][:19]
+            if time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S")) - time.timezone >= int(since):
+                counts[entry["verb"]] += 1
+    return counts
 
 
 def first_fault(core, namespace, reason, seen):
@@ -118,11 +118,11 @@ def fault_latency(client, trials, version, reason):
 def module_rollout(client, kubeconfig, replicas):
     namespace = fresh_namespace("bench-module-%d" % replicas)
     api = deploy(client, namespace, replicas)
-    start_line = audit_length(kubeconfig)
+    since = time.time()
     started = time.monotonic()
     operations.upgrade(api, "0.14.0", True, 3600, False)
     wall = time.monotonic() - started
-    counts, _lines = audit_counts(kubeconfig, start_line)
+    counts = audit_counts(kubeconfig, since)
     kubectl("delete", "namespace", namespace, "--wait=false")
     return wall, counts
 
@@ -130,7 +130,7 @@ def module_rollout(client, kubeconfig, replicas):
 def role_rollout(client, kubeconfig, replicas):
     namespace = fresh_namespace("bench-role-%d" % replicas)
     deploy(client, namespace, replicas)
-    start_line = audit_length(kubeconfig)
+    since = time.time()
     started = time.monotonic()
     subprocess.run(
         [
@@ -148,7 +148,7 @@ def role_rollout(client, kubeconfig, replicas):
         capture_output=True,
     )
     wall = time.monotonic() - started
-    counts, _lines = audit_counts(kubeconfig, start_line)
+    counts = audit_counts(kubeconfig, since)
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     kubectl("delete", "namespace", namespace, "--wait=false")
     return wall, counts, peak_mib
