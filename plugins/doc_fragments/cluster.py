@@ -40,4 +40,9 @@ options:
         and fails the rollout.
     type: int
     default: 1800
+  pod:
+    description:
+      - With O(wait=true), return as soon as this pod runs the target version and is Ready, or the rollout ends.
+      - Roles loop over the plan with it, so that each pod is its own task in AWX.
+    type: str
 """

@@ -64,6 +64,7 @@ CLUSTER_ARG_SPEC = {
 WAIT_ARG_SPEC = {
     "wait": {"type": "bool", "default": True},
     "timeout": {"type": "int", "default": 1800},
+    "pod": {"type": "str"},
 }
 
 # A run drives the cluster for at most a day; a larger timeout is a typo.

@@ -6,9 +6,9 @@ __metaclass__ = type
 
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, operations, runner
 
 
 def connect(module):
@@ -40,3 +40,14 @@ def execute(module, operation):
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)
+
+
+def run(argument_spec, operation):
+    """The whole life of a bk_* module: parse options, check them, run ``operation(api, params, check_mode)``."""
+    ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = ansible_module.params
+    if params.get("timeout") is not None:
+        problem = args.check_timeout(params["timeout"])
+        if problem:
+            ansible_module.fail_json(msg=problem)
+    execute(ansible_module, lambda api: operation(api, params, ansible_module.check_mode))

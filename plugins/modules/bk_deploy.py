@@ -93,14 +93,12 @@ steps:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
 
 
 def main():
-    ansible_module = AnsibleModule(
-        argument_spec=args.argspec(
+    module.run(
+        args.argspec(
             {
                 "spec": {"type": "dict", "required": True},
                 "crd": {"type": "dict"},
@@ -108,16 +106,8 @@ def main():
                 "timeout": {"type": "int", "default": 600},
             }
         ),
-        supports_check_mode=True,
-    )
-    params = ansible_module.params
-    problem = args.check_timeout(params["timeout"])
-    if problem:
-        ansible_module.fail_json(msg=problem)
-    module.execute(
-        ansible_module,
-        lambda api: operations.deploy(
-            api, params["spec"], params["crd"], params["wait"], params["timeout"], ansible_module.check_mode
+        lambda api, params, check_mode: operations.deploy(
+            api, params["spec"], params["crd"], params["wait"], params["timeout"], check_mode
         ),
     )
 

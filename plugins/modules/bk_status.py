@@ -128,8 +128,6 @@ cluster:
       elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 
@@ -147,10 +145,9 @@ CONDITION_SPEC = {
 
 
 def main():
-    ansible_module = AnsibleModule(argument_spec=args.argspec(CONDITION_SPEC), supports_check_mode=True)
-    module.execute(
-        ansible_module,
-        lambda api: operations.status(api, ansible_module.params["condition"], ansible_module.check_mode),
+    module.run(
+        args.argspec(CONDITION_SPEC),
+        lambda api, params, check_mode: operations.status(api, params["condition"], check_mode),
     )
 
 

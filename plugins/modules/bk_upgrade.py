@@ -29,11 +29,6 @@ options:
       - The image is C(<spec.image.imageSpec.repository>:<version>).
     type: str
     required: true
-  pod:
-    description:
-      - With O(wait=true), return as soon as this pod runs the target version and is Ready, or the rollout ends.
-      - Roles loop over the plan with it, so that each pod is its own task in AWX.
-    type: str
 extends_documentation_fragment:
   - bookkeeper.ops.auth
   - bookkeeper.ops.cluster
@@ -121,30 +116,18 @@ retryable:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
 
 
 def main():
-    ansible_module = AnsibleModule(
-        argument_spec=args.argspec(
-            args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}, "pod": {"type": "str"}}
-        ),
-        supports_check_mode=True,
-    )
-    params = ansible_module.params
-    problem = args.check_timeout(params["timeout"])
-    if problem:
-        ansible_module.fail_json(msg=problem)
-    module.execute(
-        ansible_module,
-        lambda api: operations.upgrade(
+    module.run(
+        args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}}),
+        lambda api, params, check_mode: operations.upgrade(
             api,
             operations.checked_version(params["version"]),
             params["wait"],
             params["timeout"],
-            ansible_module.check_mode,
+            check_mode,
             params["pod"],
         ),
     )
