@@ -15,7 +15,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operat
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 
 STABLE = "0.13.0"
-MISSING = "0.14.0-2252.b6f6512"  # not in scripts/cluster/registry.txt: its image does not exist
+MISSING = "0.14.0-2252.b6f6512"  # not in scripts/cluster/registry.yaml: its image does not exist
 GOOD = "0.14.0"
 CRASHING = "0.14.1"
 NAME = "bk"
