@@ -22,7 +22,10 @@ PODS_READY = "PodsReady"
 UPGRADING = "Upgrading"
 ROLLBACK_IN_PROGRESS = "RollbackInProgress"
 ERROR = "Error"
-TYPES = (UPGRADING, PODS_READY, ERROR, ROLLBACK_IN_PROGRESS)
+# Not in the reference: True while a health gate holds a rollout, so that every
+# condition but PodsReady is False on a healthy, idle cluster.
+HEALTH_CHECK_FAILING = "HealthCheckFailing"
+TYPES = (UPGRADING, PODS_READY, ERROR, ROLLBACK_IN_PROGRESS, HEALTH_CHECK_FAILING)
 # Added as False by every reconcile; RollbackInProgress appears at the first rollback.
 DEFAULT_TYPES = (UPGRADING, PODS_READY, ERROR)
 

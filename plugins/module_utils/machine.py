@@ -32,6 +32,20 @@ The life of a cluster, as the reference operator records it:
   to a new version, which clears Error and starts over. The reference leaves
   this state as a dead end.
 
+Beyond the reference:
+
+* abort: the annotation ``bookkeeper.ops/abort`` on the cluster stops an
+  upgrade before its next step. It is recorded as Error/UpgradeFailed with a
+  message saying so, which is what allows the rollback afterwards. While the
+  annotation stays, no new upgrade starts.
+* health gate: when the snapshot carries ``health``, a Ready bookie is taken
+  down only after the check passed; the core asks for the check with a
+  CHECK_HEALTH decision and reads its result from the next snapshot. While it
+  fails, the rollout waits, HealthCheckFailing says why, and the progress
+  deadline runs.
+* status.lastRollout records how the last upgrade or rollback ended (with
+  its trigger: requested, or automatic after a failed upgrade).
+
 Safety: a pod is replaced only when every replica exists, none is terminating
 and every pod but the one to replace is Ready, so at most one bookie is down
 because of us. An unready pod that is not on the target version is replaced
@@ -49,6 +63,10 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, pods
 
 UPGRADE = "upgrade"
 ROLLBACK = "rollback"
+# The intent of a rollback started by the tool itself after a failed upgrade.
+AUTO_ROLLBACK = "auto_rollback"
+
+ABORT_ANNOTATION = "bookkeeper.ops/abort"
 
 # Decision kinds.
 INITIALIZE = "initialize"
@@ -57,6 +75,7 @@ START_ROLLBACK = "start_rollback"
 UPDATE_TEMPLATE = "update_template"
 REPLACE_POD = "replace_pod"
 WAIT = "wait"
+CHECK_HEALTH = "check_health"
 COMPLETE = "complete"
 FAIL = "fail"
 HOLD = "hold"
@@ -68,6 +87,7 @@ DEFAULT_REPLICAS = 3
 DEFAULT_UPGRADE_TIMEOUT_MINUTES = 10
 
 EVENT_REASONS = {UPGRADE: "Upgrade Error", ROLLBACK: "Rollback Error"}
+AUTO_ROLLBACK_EVENT_REASON = "Automatic Rollback"
 _EVENT_VERBS = {UPGRADE: "Upgrading", ROLLBACK: "Rollingback"}
 _ACTIVE_CONDITION = {UPGRADE: cond.UPGRADING, ROLLBACK: cond.ROLLBACK_IN_PROGRESS}
 _FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
@@ -94,6 +114,14 @@ def upgrade_timeout(cluster):
 def repository(cluster):
     spec = cluster.get("spec") or {}
     return ((spec.get("image") or {}).get("imageSpec") or {}).get("repository") or versions.DEFAULT_REPOSITORY
+
+
+def abort_requested(cluster):
+    """The text of the abort annotation (``"requested"`` when empty), or None when it is absent."""
+    annotations = (cluster.get("metadata") or {}).get("annotations") or {}
+    if ABORT_ANNOTATION not in annotations:
+        return None
+    return annotations[ABORT_ANNOTATION] or "requested"
 
 
 def template_version(workload):
@@ -166,8 +194,9 @@ def _drifted_template(cluster, snapshot, version):
 def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
     """The next Decision for the cluster in ``snapshot`` at ``now``.
 
-    ``intent`` is ROLLBACK when a user asked for a rollback explicitly; it only
-    matters in RollbackFailed, where it repeats the rollback.
+    ``intent`` is ROLLBACK when a user asked for a rollback explicitly (in
+    RollbackFailed it repeats the rollback), AUTO_ROLLBACK when the tool rolls
+    back a failed upgrade by itself (recorded as the rollback's trigger).
     """
     cluster = snapshot["cluster"]
     status = _refreshed(snapshot, now)
@@ -180,19 +209,22 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
     if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS):
         return _rollout(snapshot, status, now, ROLLBACK, limits)
     if cond.is_true(conditions, cond.UPGRADING):
+        abort = abort_requested(cluster)
+        if abort is not None:
+            return _abort(snapshot, status, now, abort)
         return _rollout(snapshot, status, now, UPGRADE, limits)
     last_stable = versions.last_stable(status.get("versionHistory"))
     error = cond.find(conditions, cond.ERROR)
     if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED):
         if spec_version == last_stable:
-            return _start(snapshot, status, now, ROLLBACK, last_stable)
+            return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
         message = "upgrade failed: %s; set spec.version back to %s to roll back" % (error["message"], last_stable)
         return _hold(snapshot, status, message, current)
     if cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED):
         if intent == ROLLBACK and spec_version == last_stable:
-            return _start(snapshot, status, now, ROLLBACK, last_stable)
+            return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
         if _is_upgrade(spec_version, current):
-            return _start(snapshot, status, now, UPGRADE, spec_version)
+            return _start_upgrade(snapshot, status, now, spec_version)
         message = "rollback failed: %s; fix the cause, then roll back to %s again or upgrade to a new version" % (
             error["message"],
             last_stable,
@@ -218,7 +250,7 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
             ": " + ", ".join(unready) + " not Ready" if unready else "",
         )
         return _decision(snapshot, WAIT, message, status)
-    return _start(snapshot, status, now, UPGRADE, spec_version)
+    return _start_upgrade(snapshot, status, now, spec_version)
 
 
 def _is_upgrade(requested, current):
@@ -229,17 +261,45 @@ def _hold(snapshot, status, message, stable_version):
     return _decision(snapshot, HOLD, message, status, _drifted_template(snapshot["cluster"], snapshot, stable_version))
 
 
-def _start(snapshot, status, now, action, target):
+def _start_upgrade(snapshot, status, now, target):
+    abort = abort_requested(snapshot["cluster"])
+    if abort is not None:
+        message = "an upgrade to %s does not start while the cluster carries the annotation %s (%s); remove it " % (
+            target,
+            ABORT_ANNOTATION,
+            abort,
+        ) + "to upgrade"
+        return _hold(snapshot, status, message, status["currentVersion"])
+    return _start(snapshot, status, now, UPGRADE, target)
+
+
+def _start(snapshot, status, now, action, target, intent=None):
     conditions = status["conditions"]
     if action == UPGRADE:
         conditions = cond.clear(conditions, cond.ERROR, now)
     status["conditions"] = cond.set_condition(conditions, _ACTIVE_CONDITION[action], cond.TRUE, now)
     status["targetVersion"] = target
     started = cond.format_time(now)
-    status["rollout"] = {"action": action, "startedAt": started, "lastProgressTime": started, "readyOnTarget": 0}
+    trigger = "automatic" if intent == AUTO_ROLLBACK else "requested"
+    status["rollout"] = {
+        "action": action,
+        "trigger": trigger,
+        "startedAt": started,
+        "lastProgressTime": started,
+        "readyOnTarget": 0,
+    }
     kind = START_UPGRADE if action == UPGRADE else START_ROLLBACK
     message = "%s from %s to %s started" % (action, status["currentVersion"], target)
-    return _decision(snapshot, kind, message, status)
+    event = None
+    if trigger == "automatic":
+        failed = status.get("lastRollout") or {}
+        event = {
+            "reason": AUTO_ROLLBACK_EVENT_REASON,
+            "message": "Rolling back to version %s automatically after the failed upgrade to %s. %s"
+            % (target, failed.get("toVersion", "?"), failed.get("message", "")),
+            "type": "Warning",
+        }
+    return _decision(snapshot, kind, message, status, event=event)
 
 
 def _rollout(snapshot, status, now, action, limits):
@@ -277,13 +337,45 @@ def _rollout(snapshot, status, now, action, limits):
             if done:
                 continue
             step = _next_pod(ordered, on_target, target, replicas, sts_name)
+            step = _health_gate(snapshot, status, now, ordered, step)
         deadline = cond.parse_time(rollout["lastProgressTime"]) + upgrade_timeout(cluster)
         if now > deadline:
             message = "updating statefulset (%s) failed due to progress deadline exceeded" % sts_name
+            blocking = cond.find(status["conditions"], cond.HEALTH_CHECK_FAILING)
+            if blocking and blocking["status"] == cond.TRUE:
+                message += " (health check failing: %s)" % blocking["message"]
             return _fail(snapshot, status, now, action, message)
         kind, message, act = step
         return _decision(snapshot, kind, message, status, act)
     return _complete(snapshot, status, now, action)
+
+
+def _health_gate(snapshot, status, now, ordered, step):
+    """The step, unless it takes down a Ready bookie before the health check passed.
+
+    An unready pod is replaced without the check: it is down already, and a
+    cluster missing it may well report under-replicated ledgers.
+    """
+    health = snapshot.get("health")
+    kind, _message, action = step
+    if health is None or kind != REPLACE_POD:
+        return step
+    pod = [candidate for candidate in ordered if pods.name(candidate) == action["pod"]][0]
+    if not pods.is_ready(pod):
+        return step
+    if health.get("passed") is None:
+        message = "checking health (%s) before replacing pod %s" % (health["check"], action["pod"])
+        return CHECK_HEALTH, message, {"type": CHECK_HEALTH, "check": health["check"], "pod": action["pod"]}
+    if not health["passed"]:
+        status["conditions"] = cond.set_condition(
+            status["conditions"], cond.HEALTH_CHECK_FAILING, cond.TRUE, now, health["reason"], health["message"]
+        )
+        return _wait(
+            "waiting for health check %s to pass before replacing pod %s: %s"
+            % (health["check"], action["pod"], health["message"])
+        )
+    status["conditions"] = cond.clear(status["conditions"], cond.HEALTH_CHECK_FAILING, now)
+    return step
 
 
 def _wait(message):
@@ -334,24 +426,59 @@ def _next_pod(ordered, on_target, target, replicas, sts_name):
     return REPLACE_POD, "replacing pod %s (%s -> %s)" % (pods.name(pod), pods.version(pod) or "?", target), action
 
 
+def _finish(status, now, action, result, message):
+    """Ends the rollout in status: conditions of the gate cleared, status.lastRollout written."""
+    rollout = status.pop("rollout", None) or {}
+    status["lastRollout"] = {
+        "action": action,
+        "trigger": rollout.get("trigger", "requested"),
+        "fromVersion": status["currentVersion"],
+        "toVersion": status["targetVersion"],
+        "startedAt": rollout.get("startedAt", ""),
+        "finishedAt": cond.format_time(now),
+        "result": result,
+        "message": message,
+    }
+    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[action], now)
+    return cond.clear(conditions, cond.HEALTH_CHECK_FAILING, now)
+
+
 def _complete(snapshot, status, now, action):
     target = status["targetVersion"]
-    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[action], now)
+    message = "%s to %s complete" % (action, target)
+    conditions = _finish(status, now, action, "Succeeded", message)
     if action == UPGRADE:
         status["versionHistory"] = versions.append_history(status.get("versionHistory"), target)
     else:
         conditions = cond.clear(conditions, cond.ERROR, now)
     status.update(conditions=conditions, currentVersion=target, targetVersion="")
-    status.pop("rollout", None)
-    return _decision(snapshot, COMPLETE, "%s to %s complete" % (action, target), status)
+    return _decision(snapshot, COMPLETE, message, status)
 
 
-def _fail(snapshot, status, now, action, message):
+def _abort(snapshot, status, now, reason):
+    target = status["targetVersion"]
+    on_target = sum(
+        1
+        for component in snapshot["components"]
+        for pod in component.get("pods") or ()
+        if pods.version(pod) == target and not pods.is_terminating(pod)
+    )
+    message = "upgrade to %s aborted on request (annotation %s: %s) with %d of %d pods on %s" % (
+        target,
+        ABORT_ANNOTATION,
+        reason,
+        on_target,
+        status["replicas"],
+        target,
+    )
+    return _fail(snapshot, status, now, UPGRADE, message, "Aborted")
+
+
+def _fail(snapshot, status, now, action, message, result="Failed"):
     current, target = status["currentVersion"], status["targetVersion"]
-    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[action], now)
+    conditions = _finish(status, now, action, result, message)
     status["conditions"] = cond.set_condition(conditions, cond.ERROR, cond.TRUE, now, _FAILED_REASON[action], message)
     status["targetVersion"] = ""
-    status.pop("rollout", None)
     event = {
         "reason": EVENT_REASONS[action],
         "message": "Error %s from version %s to %s. %s" % (_EVENT_VERBS[action], current, target, message),

@@ -91,9 +91,13 @@ class FakeCluster:
         self.events = []
         self.generation = 0
         self.now = T0
+        self.health = None  # what a health check would answer; None: no health gate
 
     def snapshot(self):
-        return snapshot(self.cr, copy.deepcopy(self.sts), copy.deepcopy(self.pods))
+        result = snapshot(self.cr, copy.deepcopy(self.sts), copy.deepcopy(self.pods))
+        if self.health is not None:
+            result["health"] = dict(self.health)
+        return result
 
     def unavailable(self):
         return sum(1 for p in self.pods if p["status"]["conditions"][0]["status"] != "True")

@@ -330,3 +330,138 @@ def test_repository_and_timeout_defaults():
     assert machine.repository({"spec": {"image": {"imageSpec": {"repository": "r/bk"}}}}) == "r/bk"
     assert machine.upgrade_timeout({"spec": {"upgradeTimeout": 0}}).total_seconds() == 600
     assert machine.spec_replicas({"spec": {}}) == 3
+
+
+def step_once(fake, now, intent=None):
+    decision = machine.decide(fake.snapshot(), now, intent=intent)
+    fake.apply(decision)
+    return decision
+
+
+def upgraded_one_pod(fake):
+    """Drive an upgrade until its first pod runs the new version and is Ready."""
+    for decision in iter(lambda: step_once(fake, T0), None):
+        if decision.kind == machine.REPLACE_POD:
+            return decision
+    raise AssertionError("no pod replaced")
+
+
+def test_abort_stops_an_upgrade_before_its_next_pod_and_allows_the_rollback():
+    fake = fresh()
+    upgraded_one_pod(fake)
+    fake.cr["metadata"]["annotations"] = {machine.ABORT_ANNOTATION: "maintenance window over"}
+    decision = step_once(fake, at(30))
+    assert decision.kind == machine.FAIL
+    assert fake.replaced == ["bk-bookie-0"]
+    assert shown(fake.cr["status"])["Error"] == (
+        "True",
+        "UpgradeFailed",
+        "upgrade to 0.14.0 aborted on request (annotation bookkeeper.ops/abort: maintenance window over) "
+        "with 1 of 3 pods on 0.14.0",
+    )
+    assert fake.cr["status"]["lastRollout"]["result"] == "Aborted"
+    assert decision.action["version"] == A, "the template goes back to the current version"
+    # The rollback that an abort allows: spec.version back to the last stable version.
+    fake.cr["spec"]["version"] = A
+    made = fake.drive(at(40))
+    assert kinds(made)[0] == machine.START_ROLLBACK and made[-1].kind == machine.IDLE
+    assert fake.replaced == ["bk-bookie-0", "bk-bookie-0"]
+    assert fake.cr["status"]["currentVersion"] == A
+
+
+def test_no_upgrade_starts_while_the_abort_annotation_stays():
+    fake = fresh()
+    fake.cr["metadata"]["annotations"] = {machine.ABORT_ANNOTATION: ""}
+    decision = step_once(fake, T0)
+    assert decision.kind == machine.HOLD
+    assert "does not start while the cluster carries the annotation bookkeeper.ops/abort (requested)" in (
+        decision.message
+    )
+    assert fake.replaced == []
+
+
+def gate(fake, passed, message=""):
+    fake.health = {"check": "bookkeeper", "passed": passed, "reason": "UnderReplicatedLedgers", "message": message}
+
+
+def test_health_gate_is_asked_before_a_ready_bookie_goes_down():
+    fake = fresh()
+    gate(fake, None)
+    decisions = [step_once(fake, T0) for _ in range(3)]
+    assert kinds(decisions) == [machine.START_UPGRADE, machine.UPDATE_TEMPLATE, machine.CHECK_HEALTH]
+    assert decisions[-1].action == {"type": machine.CHECK_HEALTH, "check": "bookkeeper", "pod": "bk-bookie-0"}
+    assert fake.replaced == []
+
+
+def test_failing_health_gate_holds_the_rollout_says_why_and_meets_the_deadline():
+    fake = fresh()
+    upgraded_one_pod(fake)
+    gate(fake, False, "2 under-replicated ledgers: 11, 12")
+    decision = step_once(fake, at(60))
+    assert decision.kind == machine.WAIT and fake.replaced == ["bk-bookie-0"]
+    assert "waiting for health check bookkeeper to pass before replacing pod bk-bookie-1" in decision.message
+    assert shown(fake.cr["status"])["HealthCheckFailing"] == (
+        "True",
+        "UnderReplicatedLedgers",
+        "2 under-replicated ledgers: 11, 12",
+    )
+    assert shown(fake.cr["status"])["Upgrading"] == ("True", "Updating Bookkeeper", "1")
+    late = step_once(fake, at(12 * 60))
+    assert late.kind == machine.FAIL and fake.replaced == ["bk-bookie-0"]
+    assert late.message == (
+        "updating statefulset (bk-bookie) failed due to progress deadline exceeded "
+        "(health check failing: 2 under-replicated ledgers: 11, 12)"
+    )
+    assert shown(fake.cr["status"])["HealthCheckFailing"] == ("False", "", "")
+
+
+def test_passing_health_gate_lets_the_next_pod_go_and_clears_the_condition():
+    fake = fresh()
+    upgraded_one_pod(fake)
+    gate(fake, False, "1 under-replicated ledger")
+    step_once(fake, at(10))
+    gate(fake, True)
+    decision = step_once(fake, at(20))
+    assert decision.kind == machine.REPLACE_POD and decision.action["pod"] == "bk-bookie-1"
+    assert shown(fake.cr["status"])["HealthCheckFailing"] == ("False", "", "")
+    fake.health = None
+    made = fake.drive(at(30))
+    assert made[-1].kind == machine.IDLE and fake.cr["status"]["currentVersion"] == B
+    assert set(shown(fake.cr["status"]).values()) >= {("False", "", "")}
+    assert all(state == "False" for kind, (state, _r, _m) in shown(fake.cr["status"]).items() if kind != "PodsReady")
+
+
+def test_a_pod_that_is_down_already_is_replaced_without_the_health_gate():
+    fake = fresh(behaviour={B: "pull"})
+    fake.drive(T0)
+    assert shown(fake.cr["status"])["Error"][1] == "UpgradeFailed"
+    fake.cr["spec"]["version"] = A
+    gate(fake, False, "ledgers under-replicated while bk-bookie-0 is down")
+    decisions = [step_once(fake, at(30)) for _ in range(2)]
+    assert kinds(decisions) == [machine.START_ROLLBACK, machine.REPLACE_POD]
+    assert decisions[-1].action["pod"] == "bk-bookie-0"
+
+
+def test_automatic_rollback_is_recorded_as_such():
+    fake = fresh(behaviour={B: "crash"})
+    fake.drive(T0)
+    failed = fake.cr["status"]["lastRollout"]
+    assert (failed["action"], failed["result"], failed["toVersion"]) == ("upgrade", "Failed", B)
+    fake.cr["spec"]["version"] = A
+    start = step_once(fake, at(5), intent=machine.AUTO_ROLLBACK)
+    assert start.kind == machine.START_ROLLBACK
+    assert fake.cr["status"]["rollout"]["trigger"] == "automatic"
+    assert start.event["reason"] == "Automatic Rollback" and start.event["type"] == "Warning"
+    assert start.event["message"].startswith(
+        "Rolling back to version 0.13.0 automatically after the failed upgrade to 0.14.0. pod bk-bookie-0 update "
+        "failed because of CrashLoopBackOff"
+    )
+    fake.drive(at(6), intent=machine.AUTO_ROLLBACK)
+    last = fake.cr["status"]["lastRollout"]
+    assert (last["action"], last["trigger"], last["result"], last["fromVersion"], last["toVersion"]) == (
+        "rollback",
+        "automatic",
+        "Succeeded",
+        A,
+        A,
+    )

@@ -47,7 +47,7 @@ def test_a_malformed_version_is_refused_with_the_allowed_form(capsys):
         (
             bk_status.main,
             {"name": "bk", "condition": {"type": "Ready", "status": "True"}},
-            "Upgrading, PodsReady, Error, RollbackInProgress, got: Ready found in condition",
+            "Upgrading, PodsReady, Error, RollbackInProgress, HealthCheckFailing, got: Ready found in condition",
         ),
         (bk_status.main, {}, "name"),
         (bk_rollback.main, {"name": "bk", "wait": "maybe"}, "wait"),
