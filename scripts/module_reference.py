@@ -94,8 +94,15 @@ def render():
             for sub in sorted(option.get("suboptions") or {}):
                 detail = option["suboptions"][sub]
                 lines.append(
-                    "| `%s.%s` | %s | %s | | %s |"
-                    % (name, sub, detail.get("type", "str"), default(detail), text(detail.get("description", "")))
+                    "| `%s.%s`%s | %s | %s | | %s |"
+                    % (
+                        name,
+                        sub,
+                        " (required)" if detail.get("required") else "",
+                        detail.get("type", "str"),
+                        default(detail),
+                        text(detail.get("description", "")),
+                    )
                 )
         lines.append("")
     return "\n".join(lines)

@@ -46,3 +46,50 @@ options:
       - Roles loop over the plan with it, so that each pod is its own task in AWX.
     type: str
 """
+
+    # The health gate of the modules that replace pods.
+    HEALTH = r"""
+options:
+  health_check:
+    description:
+      - A check that must pass before each Ready bookie is taken down, so that the next bookie goes only when the
+        cluster has recovered from the last one. While it fails, the rollout waits, the condition
+        C(HealthCheckFailing) says why, and the cluster's progress deadline (C(spec.upgradeTimeout)) runs.
+      - A bookie that is not Ready is replaced without the check, since it is down already.
+      - The check belongs to the run; a run without this option does not check.
+    type: dict
+    suboptions:
+      type:
+        description:
+          - V(bookkeeper) asks a Ready bookie, through the API server's pod proxy, for the ledgers marked
+            under-replicated (C(GET /api/v1/autorecovery/list_under_replicated_ledger) of the bookie's admin HTTP
+            server, which needs C(httpServerEnabled=true) in the bookie options); it passes when there are none.
+            The caller needs C(get) on C(pods/proxy).
+          - V(http) sends a GET from the controller to O(health_check.url); it passes on a 2xx answer.
+          - V(command) runs O(health_check.command) on the controller; it passes when it exits 0. The environment
+            has E(BK_CLUSTER), E(BK_NAMESPACE) and E(BK_NEXT_POD), the pod that goes down next.
+        type: str
+        required: true
+        choices: [bookkeeper, http, command]
+      port:
+        description: The bookie's admin HTTP port, with O(health_check.type=bookkeeper).
+        type: int
+        default: 8000
+      url:
+        description:
+          - The URL of O(health_check.type=http). C({cluster}), C({namespace}) and C({pod}) (the pod that goes
+            down next) are replaced.
+        type: str
+      validate_certs:
+        description: Whether O(health_check.type=http) checks the server's TLS certificate.
+        type: bool
+        default: true
+      command:
+        description: The command of O(health_check.type=command), as a list of arguments (no shell).
+        type: list
+        elements: str
+      timeout:
+        description: Seconds one check may take; a check that takes longer fails.
+        type: int
+        default: 30
+"""

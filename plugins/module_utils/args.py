@@ -67,6 +67,21 @@ WAIT_ARG_SPEC = {
     "pod": {"type": "str"},
 }
 
+HEALTH_ARG_SPEC = {
+    "health_check": {
+        "type": "dict",
+        "options": {
+            "type": {"type": "str", "required": True, "choices": ["bookkeeper", "http", "command"]},
+            "port": {"type": "int", "default": 8000},
+            "url": {"type": "str"},
+            "validate_certs": {"type": "bool", "default": True},
+            "command": {"type": "list", "elements": "str"},
+            "timeout": {"type": "int", "default": 30},
+        },
+        "required_if": [("type", "http", ["url"]), ("type", "command", ["command"])],
+    },
+}
+
 # A run drives the cluster for at most a day; a larger timeout is a typo.
 MAX_TIMEOUT = 86400
 

@@ -414,6 +414,50 @@ class ClusterAPI:
         except ApiException as error:
             raise describe(error, what)
 
+    def annotate(self, key, value):
+        """Set (or with None remove) one annotation of the cluster resource."""
+        patch = {"metadata": {"annotations": {key: value}}}
+        what = "annotating BookkeeperCluster %s/%s with %s" % (self.namespace, self.name, key)
+        try:
+            retrying(
+                what,
+                self.custom.patch_namespaced_custom_object,
+                GROUP,
+                API_VERSION,
+                self.namespace,
+                PLURAL,
+                self.name,
+                patch,
+            )
+        except ApiException as error:
+            raise describe(error, what)
+
+    def proxy_get(self, pod_name, port, path, timeout):
+        """GET ``path`` on a pod's port through the API server's pod proxy; returns (HTTP status, body).
+
+        The pod's own answer comes back as it is, error statuses included; a pod the
+        API server cannot reach gives its 502/503 answer. Only a failure to reach the
+        API server itself raises.
+        """
+        url = "/api/v1/namespaces/%s/pods/%s:%d/proxy/%s" % (self.namespace, pod_name, port, path.lstrip("/"))
+        try:
+            response = self.client.call_api(
+                url,
+                "GET",
+                header_params={"Accept": "*/*"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=False,
+                _request_timeout=timeout,
+            )
+            return response[1], response[0].data.decode("utf-8", "replace")
+        except ApiException as error:
+            return error.status, error.body.decode("utf-8", "replace") if isinstance(error.body, bytes) else (
+                error.body or ""
+            )
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            return 0, "no answer from the API server's pod proxy: %s" % error
+
     # Waiting
     def wait_for_change(self, seconds):
         """Block until a pod of the cluster changes, or ``seconds`` pass."""

@@ -264,11 +264,15 @@ def _hold(snapshot, status, message, stable_version):
 def _start_upgrade(snapshot, status, now, target):
     abort = abort_requested(snapshot["cluster"])
     if abort is not None:
-        message = "an upgrade to %s does not start while the cluster carries the annotation %s (%s); remove it " % (
-            target,
-            ABORT_ANNOTATION,
-            abort,
-        ) + "to upgrade"
+        message = (
+            "an upgrade to %s does not start while the cluster carries the annotation %s (%s); remove it "
+            % (
+                target,
+                ABORT_ANNOTATION,
+                abort,
+            )
+            + "to upgrade"
+        )
         return _hold(snapshot, status, message, status["currentVersion"])
     return _start(snapshot, status, now, UPGRADE, target)
 

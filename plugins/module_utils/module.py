@@ -42,9 +42,12 @@ def execute(module, operation):
     module.exit_json(**result)
 
 
-def run(argument_spec, operation):
-    """The whole life of a bk_* module: parse options, check them, run ``operation(api, params, check_mode)``."""
-    ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+def run(argument_spec, operation, **rules):
+    """The whole life of a bk_* module: parse options, check them, run ``operation(api, params, check_mode)``.
+
+    ``rules`` are AnsibleModule's option rules (required_if, mutually_exclusive...).
+    """
+    ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **rules)
     params = ansible_module.params
     if params.get("timeout") is not None:
         problem = args.check_timeout(params["timeout"])

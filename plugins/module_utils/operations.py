@@ -37,18 +37,51 @@ def _planned(api, snapshot, target, changed):
     }
 
 
-def _drive_holding_lease(api, intent, wait, timeout, set_version, pod):
+def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, auto_rollback=False):
+    started = time.monotonic()
     api.acquire(utcnow())
     try:
         changed = _set_version(api, set_version)
-        result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None)
+        try:
+            result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None, health=health)
+        except runner.RunFailed as failure:
+            failure.result["changed"] = True
+            if auto_rollback and _upgrade_failed(api):
+                _roll_back_automatically(api, failure, wait, timeout - (time.monotonic() - started), health)
+            raise
         result["changed"] = result["changed"] or changed
         return result
-    except runner.RunFailed as failure:
-        failure.result["changed"] = True
-        raise
     finally:
         api.release()
+
+
+def _upgrade_failed(api):
+    status = api.get_cluster().get("status") or {}
+    return cond.is_true(status.get("conditions"), cond.ERROR, cond.UPGRADE_FAILED)
+
+
+def _roll_back_automatically(api, failure, wait, timeout, health):
+    """After a failed upgrade: roll back to the last stable version, then raise what happened."""
+    failed_steps = failure.result["steps"]
+    target = versions.last_stable((api.get_cluster().get("status") or {}).get("versionHistory"))
+    _set_version(api, target)
+    try:
+        result = runner.drive(api, machine.AUTO_ROLLBACK, wait, max(timeout, 1), health=health)
+    except runner.RunFailed as second:
+        second.result.update(changed=True, rolled_back=False, steps=failed_steps + second.result["steps"])
+        raise runner.RunFailed(
+            "%s; the automatic rollback to %s failed as well: %s" % (failure, target, second), second.result
+        )
+    done = result["cluster"]["current_version"] == target and not result["cluster"]["target_version"]
+    result.update(changed=True, rolled_back=done, steps=failed_steps + result["steps"])
+    raise runner.RunFailed(
+        "%s; %s"
+        % (
+            failure,
+            "rolled back to %s automatically" % target if done else "automatic rollback to %s started" % target,
+        ),
+        result,
+    )
 
 
 def _set_version(api, version):
@@ -65,27 +98,87 @@ def _set_version(api, version):
     raise KubeError("gave up setting spec.version after repeated write conflicts; retryable", True)
 
 
-def upgrade(api, version, wait, timeout, check_mode, pod=None):
+def upgrade(api, version, wait, timeout, check_mode, pod=None, health=None, auto_rollback=False):
     snapshot = api.observe()
     status = snapshot["cluster"].get("status") or {}
     verdict = admission.check_upgrade(status, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
+    abort = machine.abort_requested(snapshot["cluster"])
+    if abort is not None and not cond.is_true(status.get("conditions"), cond.UPGRADING):
+        raise Refused(
+            "the cluster carries the annotation %s (%s), so no upgrade starts; roll back with bk_rollback, or remove "
+            "the annotation (kubectl annotate bk %s %s-) to upgrade"
+            % (machine.ABORT_ANNOTATION, abort, api.name, machine.ABORT_ANNOTATION)
+        )
     if check_mode:
         spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
         needed = spec_version != version or status.get("currentVersion") != version
         return _planned(api, snapshot, version if needed else "", needed)
-    return _drive_holding_lease(api, None, wait, timeout, version, pod)
+    return _drive_holding_lease(api, None, wait, timeout, version, pod, health, auto_rollback)
 
 
-def rollback(api, version, wait, timeout, check_mode, pod=None):
+def rollback(api, version, wait, timeout, check_mode, pod=None, health=None):
     snapshot = api.observe()
     verdict = admission.check_rollback(snapshot["cluster"].get("status") or {}, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
     if check_mode:
         return _planned(api, snapshot, verdict.target, True)
-    return _drive_holding_lease(api, machine.ROLLBACK, wait, timeout, verdict.target, pod)
+    if machine.abort_requested(snapshot["cluster"]) is not None:
+        # The abort did its work: it ended the upgrade. Left in place, it would stop the next one.
+        api.annotate(machine.ABORT_ANNOTATION, None)
+    return _drive_holding_lease(api, machine.ROLLBACK, wait, timeout, verdict.target, pod, health)
+
+
+def abort(api, reason, wait, timeout, check_mode):
+    """Stop the upgrade in progress before its next pod; it is then recorded as UpgradeFailed.
+
+    The request is the cluster's abort annotation, so a run driving the upgrade
+    elsewhere (holding the Lease) sees it at its next step. With ``wait``, this
+    returns once the abort is recorded in the status.
+    """
+    snapshot = api.observe()
+    status = snapshot["cluster"].get("status") or {}
+    conditions = status.get("conditions")
+    last = status.get("lastRollout") or {}
+    if not cond.is_true(conditions, cond.UPGRADING):
+        if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED) and last.get("result") == "Aborted":
+            return _planned(api, snapshot, "", False)
+        state = "rolling back" if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS) else "not upgrading"
+        raise Refused(
+            "there is no upgrade to abort: the cluster is %s (current version %s)"
+            % (state, status.get("currentVersion") or "unknown")
+        )
+    if check_mode:
+        return _planned(api, snapshot, "", True)
+    api.annotate(machine.ABORT_ANNOTATION, reason or "requested")
+    started = time.monotonic()
+    while True:
+        try:
+            api.acquire(utcnow())
+        except KubeError:
+            pass  # another run drives the upgrade: it stops at its next step
+        else:
+            try:
+                runner.drive(api, None, False, timeout)
+            except runner.RunFailed:
+                pass  # the abort, recorded as UpgradeFailed
+            finally:
+                api.release()
+        result = runner.result(runner.Run(api, utcnow), api, summary.status_of(snapshot["cluster"]))
+        result["changed"] = True
+        aborted = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
+        if aborted or not wait:
+            result["aborted"] = aborted
+            return result
+        if time.monotonic() - started > timeout:
+            raise KubeError(
+                "the abort was requested (annotation %s) but the run driving the upgrade did not record it within "
+                "%d s" % (machine.ABORT_ANNOTATION, timeout),
+                retryable=True,
+            )
+        api.wait_for_change(runner.MAX_SLEEP)
 
 
 def status(api, condition, check_mode):

@@ -13,6 +13,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import health as health_checks
 from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary
 from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
 
@@ -84,10 +85,11 @@ def pod_done(pod_name):
     return done
 
 
-def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, stop=None):
+def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, stop=None, health=None):
     """Run the state machine; returns the result dict, raises RunFailed or KubeError.
 
     ``stop`` ends a waiting run early, once it returns True for a snapshot.
+    ``health`` is the health_check option: the check runs when the core asks for it.
     """
     run = Run(api, clock, monotonic)
     started = run.monotonic()
@@ -99,7 +101,11 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, st
             before = summary.status_of(snapshot["cluster"])
         if stop and stop(snapshot):
             return result(run, api, before)
+        snapshot["health"] = health_checks.pending(health)
         decision = machine.decide(snapshot, clock(), intent=intent)
+        if decision.kind == machine.CHECK_HEALTH:
+            snapshot["health"] = health_checks.run(health, api, snapshot, decision.action["pod"])
+            decision = machine.decide(snapshot, clock(), intent=intent)
         try:
             blocked = run.act(snapshot, decision)
         except Conflict:

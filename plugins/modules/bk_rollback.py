@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - bookkeeper.ops.auth
   - bookkeeper.ops.cluster
   - bookkeeper.ops.cluster.wait
+  - bookkeeper.ops.cluster.health
   - ansible.builtin.action_common_attributes
 attributes:
   platform:
@@ -91,7 +92,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module
 
 def main():
     module.run(
-        args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str"}}),
+        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, {"version": {"type": "str"}}),
         lambda api, params, check_mode: operations.rollback(
             api,
             params["version"] and operations.checked_version(params["version"]),
@@ -99,6 +100,7 @@ def main():
             params["timeout"],
             check_mode,
             params["pod"],
+            params["health_check"],
         ),
     )
 

@@ -22,17 +22,42 @@ description:
   - Requests the cluster's state does not allow (a downgrade, another version while upgrading, anything but the last
     stable version after a failed upgrade) are refused before anything is written.
   - Two runs cannot drive one cluster at once; the second fails naming the first.
+  - With O(abort=true), stops the upgrade in progress instead, before its next pod (see O(abort)).
 options:
   version:
     description:
       - The version to upgrade to, C(X.Y.Z) with an optional leading C(v) and suffix, such as C(0.14.0).
       - The image is C(<spec.image.imageSpec.repository>:<version>).
+      - Required unless O(abort=true).
     type: str
-    required: true
+  auto_rollback:
+    description:
+      - When the upgrade fails, roll back to the last stable version at once, in the same run, one pod at a time.
+      - The rollback is recorded in C(status.lastRollout) with trigger C(automatic) and in a Warning event with reason
+        C(Automatic Rollback). The task still fails, with the upgrade's failure and the rollback's outcome in its
+        message, and RV(rolled_back) true when the cluster is back on the stable version.
+    type: bool
+    default: false
+  abort:
+    description:
+      - Stop the upgrade in progress. No further pod is replaced; pods already replaced stay until a rollback.
+      - The request is the annotation C(bookkeeper.ops/abort) on the cluster, which a run driving the upgrade elsewhere
+        sees before its next step (within seconds). The abort is then recorded as C(Error) with reason
+        C(UpgradeFailed), so that the rollback to the last stable version is allowed; bk_rollback removes the
+        annotation.
+      - While the annotation stays, no new upgrade starts.
+      - With O(wait=true), returns once the abort is recorded. A cluster that is not upgrading is refused; one whose
+        upgrade was already aborted is left as it is.
+    type: bool
+    default: false
+  reason:
+    description: With O(abort=true), why; recorded in the annotation and in the C(Error) message.
+    type: str
 extends_documentation_fragment:
   - bookkeeper.ops.auth
   - bookkeeper.ops.cluster
   - bookkeeper.ops.cluster.wait
+  - bookkeeper.ops.cluster.health
   - ansible.builtin.action_common_attributes
 attributes:
   platform:
@@ -65,6 +90,20 @@ EXAMPLES = r"""
     version: 0.14.0
   check_mode: true
   register: upgrade_plan
+
+- name: Upgrade, waiting after each bookie until no ledger is under-replicated; roll back by itself on failure
+  bookkeeper.ops.bk_upgrade:
+    name: bookkeeper
+    version: 0.14.0
+    auto_rollback: true
+    health_check:
+      type: bookkeeper
+
+- name: Stop an upgrade in progress (run from another job, for example)
+  bookkeeper.ops.bk_upgrade:
+    name: bookkeeper
+    abort: true
+    reason: change freeze
 
 - name: Make one step only (roles use this to show each pod as a task)
   bookkeeper.ops.bk_upgrade:
@@ -110,6 +149,14 @@ refused:
   description: True when the request was refused because of the cluster's state; nothing was written.
   returned: on refusal
   type: bool
+rolled_back:
+  description: With O(auto_rollback=true) after a failed upgrade, whether the cluster is back on the stable version.
+  returned: when an automatic rollback ran
+  type: bool
+aborted:
+  description: With O(abort=true), whether the abort is recorded in the status.
+  returned: with O(abort=true)
+  type: bool
 retryable:
   description: True when the failure was transient (API unreachable, timeout, lease held) and a rerun may succeed.
   returned: on connection or timeout failures
@@ -118,18 +165,35 @@ retryable:
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
 
+OPTIONS = {
+    "version": {"type": "str"},
+    "auto_rollback": {"type": "bool", "default": False},
+    "abort": {"type": "bool", "default": False},
+    "reason": {"type": "str"},
+}
+
+
+def upgrade_or_abort(api, params, check_mode):
+    if params["abort"]:
+        return operations.abort(api, params["reason"], params["wait"], params["timeout"], check_mode)
+    return operations.upgrade(
+        api,
+        operations.checked_version(params["version"]),
+        params["wait"],
+        params["timeout"],
+        check_mode,
+        params["pod"],
+        params["health_check"],
+        params["auto_rollback"],
+    )
+
 
 def main():
     module.run(
-        args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str", "required": True}}),
-        lambda api, params, check_mode: operations.upgrade(
-            api,
-            operations.checked_version(params["version"]),
-            params["wait"],
-            params["timeout"],
-            check_mode,
-            params["pod"],
-        ),
+        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, OPTIONS),
+        upgrade_or_abort,
+        required_if=[("abort", False, ["version"])],
+        mutually_exclusive=[("abort", "version"), ("abort", "auto_rollback")],
     )
 
 

@@ -16,4 +16,4 @@ def test_the_module_reference_matches_the_modules_documentation():
     )
     for module in reference.MODULES:
         assert "## bookkeeper.ops.%s" % module in expected
-    assert "| `kubeconfig` | raw |" in expected and "| `version` (required) | str |" in expected
+    assert "| `kubeconfig` | raw |" in expected and "| `health_check.type` (required) | str |" in expected

@@ -1,0 +1,140 @@
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""Health checks a rollout runs before it takes down the next Ready bookie.
+
+Three kinds, chosen with the ``health_check`` option of bk_upgrade and bk_rollback:
+
+* ``bookkeeper``: asks a Ready bookie, through the API server's pod proxy, for the
+  ledgers marked under-replicated (the bookie's HTTP admin endpoint,
+  ``httpServerEnabled=true``). It passes when there are none.
+* ``http``: a GET from the controller; it passes on a 2xx answer.
+* ``command``: a command run on the controller; it passes when it exits 0. It gets
+  BK_CLUSTER, BK_NAMESPACE and BK_NEXT_POD in its environment.
+
+Each check returns plain data, ``{"check", "passed", "reason", "message"}``, which
+the runner hands to the core in the next snapshot (machine.py decides). The
+verdict functions are pure; ``run`` does the I/O.
+"""
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+from urllib.error import HTTPError, URLError
+
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import pods
+
+BOOKKEEPER = "bookkeeper"
+HTTP = "http"
+COMMAND = "command"
+KINDS = (BOOKKEEPER, HTTP, COMMAND)
+
+UNDER_REPLICATED_PATH = "api/v1/autorecovery/list_under_replicated_ledger"
+NONE_UNDER_REPLICATED = "No under replicated ledgers found"
+# The longest message a condition carries: enough for a reason, short for kubectl describe.
+MESSAGE_LIMIT = 300
+
+
+def pending(spec):
+    """The snapshot entry of a configured gate before its check ran, or None without a gate."""
+    if not spec:
+        return None
+    return {"check": spec["type"], "passed": None, "reason": "", "message": ""}
+
+
+def _verdict(check, passed, reason="", message=""):
+    message = " ".join(message.split())
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 3] + "..."
+    return {"check": check, "passed": passed, "reason": "" if passed else reason, "message": "" if passed else message}
+
+
+def bookkeeper_verdict(bookie, status, body):
+    """What the bookie's under-replicated-ledger listing says about the cluster."""
+    if status == 404 and NONE_UNDER_REPLICATED in body:
+        return _verdict(BOOKKEEPER, True)
+    if status == 200:
+        try:
+            ledgers = json.loads(body)
+        except ValueError:
+            ledgers = None
+        if ledgers is not None and not ledgers:
+            return _verdict(BOOKKEEPER, True)
+        if isinstance(ledgers, (list, dict)):
+            shown = ", ".join(str(ledger) for ledger in list(ledgers)[:10])
+            more = " and %d more" % (len(ledgers) - 10) if len(ledgers) > 10 else ""
+            return _verdict(
+                BOOKKEEPER,
+                False,
+                "UnderReplicatedLedgers",
+                "%d under-replicated ledger(s) reported by %s: %s%s" % (len(ledgers), bookie, shown, more),
+            )
+    return _verdict(
+        BOOKKEEPER,
+        False,
+        "HealthCheckUnreachable",
+        "could not read the under-replicated ledgers from bookie %s (HTTP %s): %s; is httpServerEnabled=true set?"
+        % (bookie, status or "none", body.strip() or "no answer"),
+    )
+
+
+def http_verdict(url, status, body):
+    if 200 <= status < 300:
+        return _verdict(HTTP, True)
+    return _verdict(HTTP, False, "ProbeFailed", "GET %s answered HTTP %s: %s" % (url, status or "none", body.strip()))
+
+
+def command_verdict(argv, returncode, output):
+    if returncode == 0:
+        return _verdict(COMMAND, True)
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    said = lines[-1] if lines else "no output"
+    return _verdict(COMMAND, False, "CommandFailed", "%s exited with %s: %s" % (argv[0], returncode, said))
+
+
+def _reporting_bookie(snapshot, next_pod):
+    """The Ready bookie to ask: the last one on the target version, else any other Ready one."""
+    target = (snapshot["cluster"].get("status") or {}).get("targetVersion")
+    ready = [
+        pod
+        for component in snapshot["components"]
+        for pod in pods.by_ordinal(component.get("pods") or ())
+        if pods.is_ready(pod) and pods.name(pod) != next_pod
+    ]
+    on_target = [pod for pod in ready if pods.version(pod) == target]
+    chosen = (on_target or ready)[-1:] or [None]
+    return pods.name(chosen[0]) if chosen[0] is not None else None
+
+
+def run(spec, api, snapshot, next_pod):
+    """Run the configured check before ``next_pod`` goes down; returns its verdict."""
+    kind, timeout = spec["type"], spec.get("timeout") or 30
+    if kind == BOOKKEEPER:
+        bookie = _reporting_bookie(snapshot, next_pod)
+        if bookie is None:
+            return _verdict(BOOKKEEPER, False, "HealthCheckUnreachable", "no other Ready bookie to ask")
+        status, body = api.proxy_get(bookie, spec.get("port") or 8000, UNDER_REPLICATED_PATH, timeout)
+        return bookkeeper_verdict(bookie, status, body)
+    if kind == HTTP:
+        url = spec["url"].format(cluster=api.name, namespace=api.namespace, pod=next_pod)
+        try:
+            response = open_url(url, method="GET", timeout=timeout, validate_certs=spec.get("validate_certs", True))
+            return http_verdict(url, response.getcode(), "")
+        except HTTPError as error:
+            return http_verdict(url, error.code, error.reason or "")
+        except (URLError, OSError) as error:
+            return http_verdict(url, 0, str(getattr(error, "reason", error)))
+    argv = list(spec["command"])
+    env = dict(os.environ, BK_CLUSTER=api.name, BK_NAMESPACE=api.namespace, BK_NEXT_POD=next_pod)
+    try:
+        done = subprocess.run(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return command_verdict(argv, "a timeout", "no answer within %d s" % timeout)
+    except OSError as error:
+        return command_verdict(argv, "an error", str(error))
+    return command_verdict(argv, done.returncode, done.stdout.decode("utf-8", "replace"))

@@ -1,0 +1,101 @@
+import pytest
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import health, machine, runner
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
+
+
+@pytest.mark.parametrize(
+    "status, body",
+    [(404, "No under replicated ledgers found"), (200, "[]"), (200, "{}")],
+)
+def test_bookkeeper_check_passes_without_under_replicated_ledgers(status, body):
+    assert health.bookkeeper_verdict("bk-bookie-1", status, body) == {
+        "check": "bookkeeper",
+        "passed": True,
+        "reason": "",
+        "message": "",
+    }
+
+
+def test_bookkeeper_check_names_the_under_replicated_ledgers():
+    verdict = health.bookkeeper_verdict("bk-bookie-0", 200, "[%s]" % ",".join(str(n) for n in range(12)))
+    assert (verdict["passed"], verdict["reason"]) == (False, "UnderReplicatedLedgers")
+    assert verdict["message"] == (
+        "12 under-replicated ledger(s) reported by bk-bookie-0: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more"
+    )
+    by_replica = health.bookkeeper_verdict("bk-bookie-0", 200, '{"7": ["bookie-1:3181"]}')
+    assert by_replica["message"] == "1 under-replicated ledger(s) reported by bk-bookie-0: 7"
+
+
+@pytest.mark.parametrize(
+    "status, body, shown",
+    [
+        (503, "error trying to reach service: dial tcp 10.0.0.4:8000: connect: connection refused", "HTTP 503"),
+        (404, '{"kind":"Status","message":"pods \\"x\\" not found"}', "HTTP 404"),
+        (200, "<html>not json</html>", "HTTP 200"),
+        (0, "", "HTTP none"),
+    ],
+)
+def test_bookkeeper_check_fails_when_the_bookie_cannot_answer(status, body, shown):
+    verdict = health.bookkeeper_verdict("bk-bookie-2", status, body)
+    assert (verdict["passed"], verdict["reason"]) == (False, "HealthCheckUnreachable")
+    assert shown in verdict["message"] and "httpServerEnabled=true" in verdict["message"]
+
+
+def test_long_messages_are_cut_for_the_condition():
+    verdict = health.http_verdict("http://probe", 500, "x" * 1000)
+    assert verdict["reason"] == "ProbeFailed" and len(verdict["message"]) == health.MESSAGE_LIMIT
+    assert health.http_verdict("http://probe", 204, "")["passed"] is True
+
+
+def test_command_check_runs_with_the_cluster_in_its_environment():
+    api = FakeAPI("0.14.0")
+    api.namespace = "pravega"
+    spec = {
+        "type": "command",
+        "command": ["sh", "-c", 'echo "checked $BK_CLUSTER/$BK_NAMESPACE before $BK_NEXT_POD"; exit 3'],
+    }
+    verdict = health.run(spec, api, api.observe(), "bk-bookie-1")
+    assert verdict == {
+        "check": "command",
+        "passed": False,
+        "reason": "CommandFailed",
+        "message": "sh exited with 3: checked bk/pravega before bk-bookie-1",
+    }
+    assert health.run({"type": "command", "command": ["true"]}, api, api.observe(), "bk-bookie-1")["passed"]
+    missing = health.run({"type": "command", "command": ["/nonexistent/check"]}, api, api.observe(), "bk-bookie-0")
+    assert missing["passed"] is False and "/nonexistent/check exited with an error" in missing["message"]
+
+
+def test_bookkeeper_check_asks_a_ready_bookie_other_than_the_next_one():
+    api = FakeAPI("0.14.0")
+    asked = []
+
+    def proxy_get(pod, port, path, timeout):
+        asked.append((pod, port, path))
+        return 404, "No under replicated ledgers found"
+
+    api.proxy_get = proxy_get
+    assert health.run({"type": "bookkeeper", "port": 8080}, api, api.observe(), "bk-bookie-2")["passed"]
+    assert asked == [("bk-bookie-1", 8080, health.UNDER_REPLICATED_PATH)]
+
+
+def test_runner_holds_on_a_failing_gate_then_goes_on():
+    api = FakeAPI("0.14.0")
+    answers = iter([(200, "[41]")] * 3 + [(404, "No under replicated ledgers found")] * 20)
+    api.proxy_get = lambda pod, port, path, timeout: next(answers)
+    result = runner.drive(
+        api, None, True, 3600, clock=api.clock, monotonic=api.monotonic, health={"type": "bookkeeper", "port": 8000}
+    )
+    steps = [(s["step"], s["message"]) for s in result["steps"]]
+    held = [message for step, message in steps if step == machine.WAIT and "health check" in message]
+    assert held == [
+        "waiting for health check bookkeeper to pass before replacing pod bk-bookie-0: "
+        "1 under-replicated ledger(s) reported by bk-bookie-2: 41"
+    ]
+    assert [w[1] for w in api.writes if w[0] == "evict"] == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
+    gate_condition = cond.find(api.fake.cr["status"]["conditions"], cond.HEALTH_CHECK_FAILING)
+    assert gate_condition["status"] == "False"
+    written = [w[1] for w in api.writes if w[0] == "status"]
+    assert any(cond.is_true(s["conditions"], cond.HEALTH_CHECK_FAILING) for s in written)
