@@ -7,6 +7,8 @@
 #   scripts/cluster.sh up       start the cluster; the last line printed is the KUBECONFIG path
 #   scripts/cluster.sh down     stop it and remove its state
 #   scripts/cluster.sh status   say whether it runs
+#   scripts/cluster.sh kubectl ARGS   the built kubectl on this cluster (or on BK_KUBECONFIG)
+#   scripts/cluster.sh kubectl-path   where the built kubectl is
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -34,15 +36,18 @@ up() {
     echo "$kubeconfig"
     return
   fi
-  "$kwokctl" delete cluster --name "$name" >/dev/null 2>&1 || true
+  # A cluster that does not answer is removed first.
+  [ -d "$KWOK_WORKDIR/clusters/$name" ] && down
   mkdir -p "$cache/run"
-  local stages="$cache/run/$name-stages.yaml" ready_ms
-  ready_ms="$(python3 -c "print(int(float('${BK_POD_READY_SECONDS:-1}') * 1000))")"
+  local config="$cache/run/$name-kwokctl.yaml" ready=()
+  [ -n "${BK_POD_READY_SECONDS:-}" ] && ready=(--ready-seconds "$BK_POD_READY_SECONDS")
   {
-    # Every component listens on loopback only.
-    printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\noptions:\n  bindAddress: 127.0.0.1\n'
-    "$here/cluster/stages.sh" "$here/cluster/registry.txt" "$ready_ms"
-  } >"$stages"
+    # Every component listens on loopback only, and nothing is downloaded: all binaries are local.
+    printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\noptions:\n'
+    printf '  bindAddress: 127.0.0.1\n  kubectlBinary: %s\n  quietPull: true\n' "$kubectl"
+    # The Stages that make the fake kubelets follow registry.yaml.
+    python3 "$here/cluster/stages.py" "$here/cluster/registry.yaml" "${ready[@]}"
+  } >"$config"
   say "starting $name (Kubernetes v$K8S_VERSION, kwok v$KWOK_VERSION, etcd v$ETCD_VERSION)"
   KWOK_KUBE_VERSION="v$K8S_VERSION" "$kwokctl" create cluster --name "$name" --runtime binary \
     --kubeconfig "$cache/run/$name-merged.kubeconfig" \
@@ -52,7 +57,7 @@ up() {
     --kwok-controller-binary "$bin/kwok-v$KWOK_VERSION/kwok" \
     --etcd-binary "$bin/etcd-v$ETCD_VERSION/etcd" \
     --kube-audit-policy "$here/cluster/audit-policy.yaml" \
-    --config "$stages" --wait 120s --quiet-pull >&2
+    --config "$config" --wait 120s --quiet-pull >&2
   local k=("$kubectl" --kubeconfig "$kubeconfig")
   say "adding nodes"
   for node in 1 2 3; do
@@ -67,20 +72,41 @@ up() {
 }
 
 down() {
-  if [ -x "$kwokctl" ]; then
+  local dir="$KWOK_WORKDIR/clusters/$name" pids=() ports=() pid port
+  if [ -d "$dir" ]; then
+    # Remember what the cluster runs and where it listens, to check that nothing stays.
+    for pid in "$dir"/pids/*.pid; do [ -f "$pid" ] && pids+=("$(tr -dc 0-9 <"$pid")"); done
+    for port in $(awk '/^ *(etcdPeerPort|etcdPort|kubeApiserverPort|kubeControllerManagerPort|kubeSchedulerPort|kwokControllerPort): *[0-9]+$/ {print $2}' "$dir/kwok.yaml" 2>/dev/null); do
+      ports+=("$port")
+    done
+  fi
+  if [ -x "$kwokctl" ] && [ -d "$dir" ]; then
     "$kwokctl" delete cluster --name "$name" >&2 || true
   fi
-  rm -rf "${KWOK_WORKDIR:?}/clusters/$name" "$cache/run/$name"-*
-  # Nothing of the cluster may stay behind.
-  local left
-  left="$(pgrep -f "$KWOK_WORKDIR/clusters/$name" || true)"
-  if [ -n "$left" ]; then
-    say "stopping leftover processes: $left"
-    kill $left 2>/dev/null || true
-    sleep 1
-    kill -9 $left 2>/dev/null || true
-  fi
-  say "cluster $name is down"
+  rm -rf "${dir:?}" "$cache/run/$name"-*
+  for pid in "${pids[@]}"; do
+    # Only processes still running one of this cluster's binaries (pids are reused).
+    if [ -e "/proc/$pid" ] && grep -q "clusters/$name/" "/proc/$pid/cmdline" 2>/dev/null; then
+      say "stopping leftover process $pid"
+      kill "$pid" 2>/dev/null || true
+      sleep 1
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  local deadline=$((SECONDS + 15)) busy
+  while :; do
+    busy=""
+    for port in "${ports[@]}"; do
+      if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then busy="$busy $port"; fi
+    done
+    [ -z "$busy" ] && break
+    if [ $SECONDS -ge $deadline ]; then
+      say "ports still listening after down:$busy"
+      return 1
+    fi
+    sleep 0.2
+  done
+  say "cluster $name is down (no process left, ports ${ports[*]:-none} closed)"
 }
 
 case "${1:-}" in
@@ -88,6 +114,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) if running; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
-  kubectl) shift; exec "$kubectl" --kubeconfig "$kubeconfig" "$@" ;;
-  *) echo "usage: scripts/cluster.sh build|up|down|status|kubectl ARGS" >&2; exit 2 ;;
+  kubectl-path) echo "$kubectl" ;;
+  kubectl) shift; exec "$kubectl" --kubeconfig "${BK_KUBECONFIG:-$kubeconfig}" "$@" ;;
+  *) echo "usage: scripts/cluster.sh build|up|down|status|kubectl ARGS|kubectl-path" >&2; exit 2 ;;
 esac

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 # kwok and kwokctl from their Go modules into a versioned cache outside the
-# repository. A piece is rebuilt only when its pin or the Go version changes.
+# repository (see README.md beside this file). A piece is rebuilt only when its
+# pin (versions.env) or the Go version changes.
+#
+# Usage: build.sh [all|etcd|kwok|k8s]
+#
+# The module files of the Kubernetes and etcd builds are kept in gomod/<tool>/
+# (go.mod and go.sum only), so a build uses exactly the checked module versions.
+# When a pin changes they are made anew from the upstream go.mod and written back
+# there, to be committed with the pin.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=/dev/null
 source "$here/versions.env"
 cache="${BK_CACHE_DIR:-$HOME/.cache/bookkeeper-ops}"
-export GOMODCACHE="$cache/gomod" GOCACHE="$cache/gocache" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+# Two compile jobs at most: the machine has 2 cores, and a kube-apiserver link takes ~2 GB.
+export GOMODCACHE="$cache/gomod" GOCACHE="$cache/gocache" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-p=2 -buildvcs=false"
 go_version="$(go env GOVERSION)"
 started=$SECONDS
 
@@ -17,44 +26,91 @@ fresh() { # fresh DIR STAMP: true when DIR holds a build made with STAMP
   [ -f "$1/.stamp" ] && [ "$(cat "$1/.stamp")" = "$2" ]
 }
 
+step() { # step WHAT COMMAND...: runs COMMAND, saying every minute that WHAT still builds
+  local what="$1" since=$SECONDS ticker
+  shift
+  say "$what"
+  (while sleep 60; do say "$what: still running ($((SECONDS - since)) s)"; done) &
+  ticker=$!
+  local rc=0
+  "$@" || rc=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  [ "$rc" = 0 ] && say "$what: done in $((SECONDS - since)) s"
+  return "$rc"
+}
+
+modules() { # modules TOOL SRC MODULE@VERSION GENERATE-FUNCTION: puts go.mod/go.sum for the pin in SRC
+  local tool="$1" src="$2" want="$3" generate="$4" kept="$here/gomod/$1"
+  mkdir -p "$src"
+  if [ -f "$kept/go.mod" ] && grep -qE "^(require )?[[:space:]]*${want%@*} ${want#*@}\$" "$kept/go.mod"; then
+    cp "$kept/go.mod" "$kept/go.sum" "$src/"
+    return
+  fi
+  say "$tool: no module files for $want in scripts/cluster/gomod/$tool: making them"
+  (cd "$src" && "$generate")
+  mkdir -p "$kept"
+  cp "$src/go.mod" "$src/go.sum" "$kept/"
+  say "$tool: wrote scripts/cluster/gomod/$tool/go.mod and go.sum: commit them with the pin"
+}
+
+gen_k8s() {
+  local upstream
+  upstream="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
+  # Staging modules at v0.0.0 plus Go's debug defaults, as the upstream module has them.
+  printf 'module local/k8sbin\n\ngo 1.24.0\n\ngodebug default=go1.24\n' >go.mod
+  go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+  # k8s.io/kubernetes points its staging modules at ./staging; use their published tags instead.
+  local module
+  for module in $(awk '$2 == "v0.0.0" && $1 ~ /^k8s\.io\// {print $1}' "$upstream" | sort -u); do
+    go mod edit -replace="$module=$module@v0.${K8S_VERSION#1.}"
+  done
+  printf '//go:build tools\n\npackage tools\n\nimport (\n' >tools.go
+  for module in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$module" >>tools.go
+  done
+  printf ')\n' >>tools.go
+  go mod tidy
+  rm tools.go
+}
+
+gen_etcd() {
+  printf 'module local/etcdbin\n\ngo 1.24.0\n' >go.mod
+  printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
+  go mod edit -require="go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+  go mod tidy
+  rm tools.go
+}
+
 build_k8s() {
   local bin="$cache/bin/k8s-v$K8S_VERSION" stamp="k8s v$K8S_VERSION $go_version"
   if fresh "$bin" "$stamp"; then say "kubernetes v$K8S_VERSION: cached in $bin"; return; fi
   local src="$cache/src/k8s-v$K8S_VERSION" minor="${K8S_VERSION#1.}"
   minor="${minor%%.*}"
-  mkdir -p "$src" "$bin"
-  say "kubernetes v$K8S_VERSION: resolving modules (first run downloads about 1 GB)"
-  local upstream
-  upstream="$(cd "$src" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
-  (
-    cd "$src"
-    printf 'module local/k8sbin\n\ngo 1.24.0\n\ngodebug default=go1.24\n' >go.mod
-    go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
-    # The kubernetes module points its staging modules at ./staging; use their published tags instead.
-    for module in $(awk '$2 == "v0.0.0" && $1 ~ /^k8s\.io\// {print $1}' "$upstream" | sort -u); do
-      go mod edit -replace="$module=$module@v0.${K8S_VERSION#1.}"
-    done
-    printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >tools.go
-    sed -i '1i //go:build tools\n' tools.go
-    go mod tidy -e >/dev/null 2>&1 || true
-    go mod download
-  )
-  local cmd=k8s.io/kubernetes/cmd ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
+  modules k8s "$src" "k8s.io/kubernetes@v$K8S_VERSION" gen_k8s
+  step "kubernetes v$K8S_VERSION: downloading modules (about 0.5 GB when the cache is empty)" \
+    bash -c 'cd "$1" && go mod download' _ "$src"
+  mkdir -p "$bin"
+  local cmd=k8s.io/kubernetes/cmd ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  local component
   for component in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-    say "kubernetes v$K8S_VERSION: building $component"
-    (cd "$src" && go build -p 2 -trimpath -tags selinux,notest -ldflags "$ldflags" -o "$bin/$component" "$cmd/$component")
+    step "kubernetes v$K8S_VERSION: building $component" \
+      bash -c 'cd "$1" && go build -mod=readonly -trimpath -tags selinux,notest -ldflags "$2" -o "$3" "$4"' _ \
+      "$src" "$ldflags" "$bin/$component" "$cmd/$component"
   done
   echo "$stamp" >"$bin/.stamp"
-  say "kubernetes v$K8S_VERSION: done"
 }
 
 build_kwok() {
   local bin="$cache/bin/kwok-v$KWOK_VERSION" stamp="kwok v$KWOK_VERSION $go_version"
   if fresh "$bin" "$stamp"; then say "kwok v$KWOK_VERSION: cached in $bin"; return; fi
   mkdir -p "$bin"
+  local tool
   for tool in kwok kwokctl; do
-    say "kwok v$KWOK_VERSION: building $tool"
-    GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/$tool@v$KWOK_VERSION"
+    # kwok needs no replace directives: its own go.mod and go.sum (checked by the Go checksum database) apply.
+    step "kwok v$KWOK_VERSION: building $tool" \
+      env GOBIN="$bin" go install -trimpath -ldflags "-s -w" \
+      "sigs.k8s.io/kwok/cmd/$tool@v$KWOK_VERSION"
   done
   echo "$stamp" >"$bin/.stamp"
 }
@@ -63,16 +119,11 @@ build_etcd() {
   local bin="$cache/bin/etcd-v$ETCD_VERSION" stamp="etcd v$ETCD_VERSION $go_version"
   if fresh "$bin" "$stamp"; then say "etcd v$ETCD_VERSION: cached in $bin"; return; fi
   local src="$cache/src/etcd-v$ETCD_VERSION"
-  mkdir -p "$src" "$bin"
-  say "etcd v$ETCD_VERSION: building"
-  (
-    cd "$src"
-    printf 'module local/etcdbin\n\ngo 1.24.0\n' >go.mod
-    printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
-    go mod edit -require="go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
-    go mod tidy -e >/dev/null 2>&1 || true
-    go build -p 2 -trimpath -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3
-  )
+  modules etcd "$src" "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" gen_etcd
+  mkdir -p "$bin"
+  step "etcd v$ETCD_VERSION: building" \
+    bash -c 'cd "$1" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$2" go.etcd.io/etcd/server/v3' _ \
+    "$src" "$bin/etcd"
   echo "$stamp" >"$bin/.stamp"
 }
 
@@ -84,4 +135,4 @@ case "$what" in
   k8s) build_k8s ;;
   *) echo "usage: build.sh [all|etcd|kwok|k8s]" >&2; exit 2 ;;
 esac
-say "binaries ready under $cache/bin"
+say "binaries ready under $cache/bin (${SECONDS}s)"

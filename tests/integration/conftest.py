@@ -21,15 +21,28 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "scripts" / "cluster.sh"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: needs the local Kubernetes control plane (scripts/cluster.sh)")
+
+
 def pytest_collection_modifyitems(items):
+    here = pathlib.Path(__file__).resolve().parent
     for item in items:
-        item.add_marker(pytest.mark.integration)
+        if here in pathlib.Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
 def kubeconfig():
+    """The path of a kubeconfig for the local control plane, also set as KUBECONFIG.
+
+    BK_KUBECONFIG names a running cluster to use as it is. Otherwise ``scripts/cluster.sh up``
+    starts one (reusing it if it already runs) and ``down`` stops it at the end, unless it was
+    already running or BK_KEEP_CLUSTER=1.
+    """
     given = os.environ.get("BK_KUBECONFIG")
     if given:
+        os.environ["KUBECONFIG"] = given
         yield given
         return
     reuse = subprocess.run([str(CLUSTER), "status"], capture_output=True, text=True, check=False).returncode == 0
@@ -45,13 +58,18 @@ def kubeconfig():
 
 @pytest.fixture(scope="session")
 def kubectl(kubeconfig):
+    """``kubectl(*args, check=True, stdin=None)``: the built kubectl on the cluster.
+
+    Returns stdout; with ``check=False`` the CompletedProcess, without raising.
+    """
+    binary = subprocess.run([str(CLUSTER), "kubectl-path"], capture_output=True, text=True, check=True).stdout.strip()
+
     def run(*args, check=True, stdin=None):
         result = subprocess.run(
-            [str(CLUSTER), "kubectl", *args],
+            [binary, "--kubeconfig", kubeconfig, *args],
             input=stdin,
             capture_output=True,
             text=True,
-            env=dict(os.environ, KUBECONFIG=kubeconfig),
             check=False,
         )
         if check and result.returncode != 0:
@@ -68,8 +86,14 @@ def client(kubeconfig):
 
 @pytest.fixture
 def namespace(kubectl):
+    """A fresh namespace, ready for pods (its default ServiceAccount exists), deleted afterwards."""
     name = "bk-test-%s" % uuid.uuid4().hex[:6]
     kubectl("create", "namespace", name)
+    wait_for(
+        "the default ServiceAccount of %s" % name,
+        lambda: kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
+        timeout=30,
+    )
     yield name
     kubectl("delete", "namespace", name, "--wait=false")
 
