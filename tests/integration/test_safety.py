@@ -1,0 +1,136 @@
+"""Health gate, abort, automatic rollback and the way out of RollbackFailed, on the real API server."""
+
+import threading
+
+import pytest
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, machine, operations, runner
+from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
+from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+    GOOD,
+    MISSING,
+    NAME,
+    STABLE,
+    deploy,
+    pod_versions,
+    shown,
+    versions_of,
+)
+
+SLOW = "0.14.3-slow"  # Ready 15 s after it starts (scripts/cluster/registry.yaml)
+
+
+def uids(kubectl, namespace):
+    pods = get_json(kubectl, "pods", "-n", namespace, "-l", "bookkeeper_cluster=%s" % NAME)["items"]
+    return {pod["metadata"]["name"]: pod["metadata"]["uid"] for pod in pods}
+
+
+def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    # Passes before the first bookie goes, then reports under-replicated ledgers.
+    gate = {
+        "type": "command",
+        "command": ["sh", "-c", 'test "$BK_NEXT_POD" = bk-bookie-0 || { echo "2 under-replicated ledgers"; exit 1; }'],
+        "timeout": 10,
+    }
+    with pytest.raises(kube.KubeError) as held:
+        operations.upgrade(api, GOOD, True, 15, False, health=gate)
+    assert held.value.retryable
+    assert (
+        "waiting for health check command to pass before replacing pod bk-bookie-1: "
+        "sh exited with 1: 2 under-replicated ledgers" in str(held.value)
+    )
+    assert shown(api)["HealthCheckFailing"] == ("True", "CommandFailed", "sh exited with 1: 2 under-replicated ledgers")
+    assert shown(api)["Upgrading"] == ("True", "Updating Bookkeeper", "1")
+    assert pod_versions(kubectl, namespace) == [STABLE, STABLE, GOOD], "no bookie after the first one was touched"
+    # The ledgers are replicated again: the next run goes on and clears the condition.
+    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+        operations.upgrade(api, GOOD, True, 120, False, health={"type": "command", "command": ["true"], "timeout": 5})
+    assert watch.most_down <= 1
+    assert shown(api)["HealthCheckFailing"] == ("False", "", "")
+    assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
+
+
+def test_the_bookkeeper_gate_holds_when_no_bookie_answers(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    before = uids(kubectl, namespace)
+    with pytest.raises(kube.KubeError) as held:
+        operations.upgrade(api, GOOD, True, 8, False, health={"type": "bookkeeper", "port": 8000, "timeout": 2})
+    assert "waiting for health check bookkeeper to pass before replacing pod bk-bookie-0" in str(held.value)
+    condition = shown(api)["HealthCheckFailing"]
+    assert condition[:2] == ("True", "HealthCheckUnreachable")
+    assert "could not read the under-replicated ledgers from bookie bk-bookie-2" in condition[2]
+    assert uids(kubectl, namespace) == before, "no bookie was replaced"
+
+
+def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    outcome = {}
+
+    def upgrade():
+        other = kube.ClusterAPI(client, NAME, namespace)  # its own Lease holder, as a second job would be
+        try:
+            outcome["result"] = operations.upgrade(other, SLOW, True, 180, False)
+        except (runner.RunFailed, kube.KubeError) as error:
+            outcome["error"] = error
+
+    driving = threading.Thread(target=upgrade, daemon=True)
+    driving.start()
+    wait_for("the first bookie replaced", lambda: SLOW in pod_versions(kubectl, namespace), timeout=60)
+    before = uids(kubectl, namespace)
+    result = operations.abort(api, "change freeze", True, 60, False)
+    driving.join(60)
+    assert result["aborted"] is True and result["changed"] is True
+    assert isinstance(outcome.get("error"), runner.RunFailed)
+    message = "upgrade to %s aborted on request (annotation bookkeeper.ops/abort: change freeze)" % SLOW
+    assert str(outcome["error"]).startswith(message)
+    assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
+    assert shown(api)["Error"][2].startswith(message)
+    assert shown(api)["Upgrading"][0] == "False"
+    assert api.get_cluster()["status"]["lastRollout"]["result"] == "Aborted"
+    wait_for("the replaced bookie to settle", lambda: pod_versions(kubectl, namespace).count(SLOW) == 1, timeout=30)
+    after = uids(kubectl, namespace)
+    assert {name: uid for name, uid in after.items() if name != "bk-bookie-0"} == {
+        name: uid for name, uid in before.items() if name != "bk-bookie-0"
+    }, "no further bookie replaced after the abort"
+    # A new upgrade is refused while the abort stands; the rollback is allowed and lifts it.
+    with pytest.raises(operations.Refused) as refused:
+        operations.upgrade(api, GOOD, True, 60, False)
+    assert "Rollback to version %s not supported" % GOOD in str(refused.value)
+    operations.rollback(api, None, True, 120, False)
+    assert machine.ABORT_ANNOTATION not in (api.get_cluster()["metadata"].get("annotations") or {})
+    assert pod_versions(kubectl, namespace) == [STABLE] * 3
+    assert shown(api) == {
+        "Upgrading": ("False", "", ""),
+        "PodsReady": ("True", "", ""),
+        "Error": ("False", "", ""),
+        "RollbackInProgress": ("False", "", ""),
+    }
+    with pytest.raises(operations.Refused) as nothing:
+        operations.abort(api, None, True, 30, False)
+    assert "there is no upgrade to abort: the cluster is not upgrading (current version %s)" % STABLE in str(
+        nothing.value
+    )
+
+
+def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    with ReadinessWatch(client, namespace, NAME, 3) as watch, pytest.raises(runner.RunFailed) as failed:
+        operations.upgrade(api, MISSING, True, 180, False, auto_rollback=True)
+    assert str(failed.value) == (
+        "pod bk-bookie-0 update failed because of ImagePullBackOff; rolled back to %s automatically" % STABLE
+    )
+    assert failed.value.result["rolled_back"] is True
+    assert watch.most_down <= 1
+    assert shown(api) == {
+        "Upgrading": ("False", "", ""),
+        "PodsReady": ("True", "", ""),
+        "Error": ("False", "", ""),
+        "RollbackInProgress": ("False", "", ""),
+    }
+    assert versions_of(api) == (STABLE, "", [STABLE])
+    assert pod_versions(kubectl, namespace) == [STABLE] * 3
+    last = api.get_cluster()["status"]["lastRollout"]
+    assert (last["action"], last["trigger"], last["result"]) == ("rollback", "automatic", "Succeeded")
+    events = get_json(kubectl, "events", "-n", namespace, "--field-selector", "involvedObject.name=%s" % NAME)
+    assert sorted(event["reason"] for event in events["items"]) == ["Automatic Rollback", "Upgrade Error"]
