@@ -9,6 +9,7 @@
 #   scripts/cluster.sh status   say whether it runs
 #   scripts/cluster.sh kubectl ARGS   the built kubectl on this cluster (or on BK_KUBECONFIG)
 #   scripts/cluster.sh kubectl-path   where the built kubectl is
+#   scripts/cluster.sh helm-path      where the built helm client is
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -115,6 +116,7 @@ case "${1:-}" in
   down) down ;;
   status) if running; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
   kubectl-path) echo "$kubectl" ;;
+  helm-path) echo "$bin/helm-v$HELM_VERSION/helm" ;;
   kubectl) shift; exec "$kubectl" --kubeconfig "${BK_KUBECONFIG:-$kubeconfig}" "$@" ;;
-  *) echo "usage: scripts/cluster.sh build|up|down|status|kubectl ARGS|kubectl-path" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh build|up|down|status|kubectl ARGS|kubectl-path|helm-path" >&2; exit 2 ;;
 esac

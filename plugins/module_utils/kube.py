@@ -414,6 +414,27 @@ class ClusterAPI:
         except ApiException as error:
             raise describe(error, what)
 
+    def helm_release_records(self, release):
+        """The ``data.release`` of each Secret in which Helm stores a revision of ``release``."""
+        what = "reading the history of Helm release %s/%s" % (self.namespace, release)
+        try:
+            secrets = _json(
+                retrying(
+                    what,
+                    self.core.list_namespaced_secret,
+                    self.namespace,
+                    label_selector="owner=helm,name=%s" % release,
+                    _preload_content=False,
+                )
+            )
+        except ApiException as error:
+            raise describe(error, what)
+        return [
+            item["data"]["release"]
+            for item in secrets["items"]
+            if item.get("type") == "helm.sh/release.v1" and "release" in (item.get("data") or {})
+        ]
+
     def annotate(self, key, value):
         """Set (or with None remove) one annotation of the cluster resource."""
         patch = {"metadata": {"annotations": {key: value}}}

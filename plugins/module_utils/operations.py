@@ -12,6 +12,7 @@ import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import (
     admission,
+    helm,
     kube,
     machine,
     manifests,
@@ -37,11 +38,13 @@ def _planned(api, snapshot, target, changed):
     }
 
 
-def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, auto_rollback=False):
+def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, auto_rollback=False, first=None):
+    """Under the Lease: run ``first`` (if any), set spec.version, drive the rollout."""
     started = time.monotonic()
     api.acquire(utcnow())
     try:
-        changed = _set_version(api, set_version)
+        changed = bool(first and first())
+        changed = _set_version(api, set_version) or changed
         try:
             result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None, health=health)
         except runner.RunFailed as failure:
@@ -118,17 +121,60 @@ def upgrade(api, version, wait, timeout, check_mode, pod=None, health=None, auto
     return _drive_holding_lease(api, None, wait, timeout, version, pod, health, auto_rollback)
 
 
-def rollback(api, version, wait, timeout, check_mode, pod=None, health=None):
+def helm_revision(api, helm_options, last_stable):
+    """The Helm revision a rollback goes back to; Refused when it would not deploy ``last_stable``."""
+    try:
+        entries = helm.history(
+            [helm.decode_release(record) for record in api.helm_release_records(helm_options["release"])], api.name
+        )
+    except helm.HelmError as error:
+        raise KubeError(str(error))
+    choice = helm.choose_revision(helm_options["release"], entries, last_stable, helm_options.get("revision"))
+    if not choice.allowed:
+        raise Refused(choice.message)
+    return choice.revision, entries
+
+
+def rollback(api, version, wait, timeout, check_mode, pod=None, health=None, helm_options=None):
+    """Roll back to the last stable version; with ``helm_options``, through ``helm rollback``.
+
+    ``helm_options``: release, revision (None: the newest one that deploys the
+    last stable version), binary and the connection settings for helm.
+    """
     snapshot = api.observe()
-    verdict = admission.check_rollback(snapshot["cluster"].get("status") or {}, version)
+    status = snapshot["cluster"].get("status") or {}
+    verdict = admission.check_rollback(status, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
+    revision = entries = None
+    if helm_options:
+        revision, entries = helm_revision(api, helm_options, verdict.target)
     if check_mode:
-        return _planned(api, snapshot, verdict.target, True)
+        result = _planned(api, snapshot, verdict.target, True)
+        if helm_options:
+            result.update(helm_revision=revision, helm_history=entries)
+        return result
+
+    def helm_rollback():
+        if (api.get_cluster().get("spec") or {}).get("version") == verdict.target:
+            return False  # done by an earlier run, or by hand
+        try:
+            helm.run_rollback(
+                helm_options["binary"], helm_options["release"], revision, api.namespace, helm_options["settings"]
+            )
+        except helm.HelmError as error:
+            raise KubeError(str(error))
+        return True
+
     if machine.abort_requested(snapshot["cluster"]) is not None:
         # The abort did its work: it ended the upgrade. Left in place, it would stop the next one.
         api.annotate(machine.ABORT_ANNOTATION, None)
-    return _drive_holding_lease(api, machine.ROLLBACK, wait, timeout, verdict.target, pod, health)
+    result = _drive_holding_lease(
+        api, machine.ROLLBACK, wait, timeout, verdict.target, pod, health, first=helm_rollback if helm_options else None
+    )
+    if helm_options:
+        result.update(helm_revision=revision, helm_history=entries)
+    return result
 
 
 def abort(api, reason, wait, timeout, check_mode):

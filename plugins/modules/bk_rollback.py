@@ -21,11 +21,30 @@ description:
     pods left by the failed attempt are replaced first.
   - Refused, with nothing written, when the cluster is not in a failed upgrade or a rollback, or when O(version) is
     not the last stable version.
+  - For a cluster installed with Helm, O(helm_release) makes the rollback a C(helm rollback) to a revision that
+    deploys the last stable version; a revision that deploys any other version is refused before helm runs.
 options:
   version:
     description:
       - The version to roll back to. Only the last stable version is accepted; leave it out to use that version.
     type: str
+  helm_release:
+    description:
+      - The Helm release that owns the BookkeeperCluster resource. Its history is read from Helm's Secrets in
+        O(namespace) (the caller needs C(list) on C(secrets)), and C(helm rollback) returns the release to
+        O(helm_revision), which must deploy the last stable version as the cluster's C(spec.version).
+      - The pods are then rolled back one at a time as without Helm.
+    type: str
+  helm_revision:
+    description:
+      - The revision of O(helm_release) to return to. Refused, with nothing written, when its manifest does not set
+        the cluster's C(spec.version) to the last stable version; the message lists the revisions that do.
+      - Leave it out to take the newest earlier revision that deploys the last stable version.
+    type: int
+  helm_binary:
+    description: The helm client to run, a name on E(PATH) or a path.
+    type: str
+    default: helm
 extends_documentation_fragment:
   - bookkeeper.ops.auth
   - bookkeeper.ops.cluster
@@ -60,6 +79,12 @@ EXAMPLES = r"""
     name: bookkeeper
     namespace: pravega
     version: 0.13.0
+
+- name: Roll back a Helm-installed cluster to the newest revision of its last stable version
+  bookkeeper.ops.bk_rollback:
+    name: bookkeeper
+    namespace: pravega
+    helm_release: bookkeeper
 """
 
 RETURN = r"""
@@ -72,6 +97,17 @@ steps:
   returned: always
   type: list
   elements: dict
+helm_revision:
+  description: With O(helm_release), the revision the release is (or in check mode would be) rolled back to.
+  returned: with O(helm_release)
+  type: int
+helm_history:
+  description: With O(helm_release), each revision with its status, chart and the cluster's C(spec.version).
+  returned: with O(helm_release)
+  type: list
+  elements: dict
+  sample:
+    - {revision: 1, status: superseded, updated: "2026-11-24T09:00:00Z", chart: bookkeeper-0.10.0, version: 0.13.0}
 plan:
   description: In check mode, the pods that would be replaced, in order.
   returned: in check mode
@@ -87,12 +123,33 @@ retryable:
   type: bool
 """
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
+import os
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, operations
+
+OPTIONS = {
+    "version": {"type": "str"},
+    "helm_release": {"type": "str"},
+    "helm_revision": {"type": "int"},
+    "helm_binary": {"type": "str", "default": "helm"},
+}
+
+
+def helm_options(params):
+    """What operations.rollback needs to run helm, or None without a Helm release."""
+    if not params["helm_release"]:
+        return None
+    return {
+        "release": params["helm_release"],
+        "revision": params["helm_revision"],
+        "binary": params["helm_binary"],
+        "settings": kube.auth_settings(params, os.environ),
+    }
 
 
 def main():
     module.run(
-        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, {"version": {"type": "str"}}),
+        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, OPTIONS),
         lambda api, params, check_mode: operations.rollback(
             api,
             params["version"] and operations.checked_version(params["version"]),
@@ -101,7 +158,9 @@ def main():
             check_mode,
             params["pod"],
             params["health_check"],
+            helm_options(params),
         ),
+        required_by={"helm_revision": "helm_release"},
     )
 
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-# kwok and kwokctl from their Go modules into a versioned cache outside the
+# kwok, kwokctl and helm from their Go modules into a versioned cache outside the
 # repository (see README.md beside this file). A piece is rebuilt only when its
 # pin (versions.env) or the Go version changes.
 #
-# Usage: build.sh [all|etcd|kwok|k8s]
+# Usage: build.sh [all|etcd|kwok|k8s|helm]
 #
 # The module files of the Kubernetes and etcd builds are kept in gomod/<tool>/
 # (go.mod and go.sum only), so a build uses exactly the checked module versions.
@@ -127,12 +127,24 @@ build_etcd() {
   echo "$stamp" >"$bin/.stamp"
 }
 
+build_helm() {
+  local bin="$cache/bin/helm-v$HELM_VERSION" stamp="helm v$HELM_VERSION $go_version"
+  if fresh "$bin" "$stamp"; then say "helm v$HELM_VERSION: cached in $bin"; return; fi
+  mkdir -p "$bin"
+  # helm's own go.mod and go.sum apply, as for kwok.
+  step "helm v$HELM_VERSION: building helm" \
+    env GOBIN="$bin" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" \
+    "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  echo "$stamp" >"$bin/.stamp"
+}
+
 what="${1:-all}"
 case "$what" in
-  all) build_etcd; build_kwok; build_k8s ;;
+  all) build_etcd; build_kwok; build_k8s; build_helm ;;
   etcd) build_etcd ;;
+  helm) build_helm ;;
   kwok) build_kwok ;;
   k8s) build_k8s ;;
-  *) echo "usage: build.sh [all|etcd|kwok|k8s]" >&2; exit 2 ;;
+  *) echo "usage: build.sh [all|etcd|kwok|k8s|helm]" >&2; exit 2 ;;
 esac
 say "binaries ready under $cache/bin (${SECONDS}s)"
