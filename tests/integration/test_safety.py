@@ -1,5 +1,6 @@
 """Health gate, abort, automatic rollback and the way out of RollbackFailed, on the real API server."""
 
+import json
 import threading
 
 import pytest
@@ -134,3 +135,33 @@ def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespac
     assert (last["action"], last["trigger"], last["result"]) == ("rollback", "automatic", "Succeeded")
     events = get_json(kubectl, "events", "-n", namespace, "--field-selector", "involvedObject.name=%s" % NAME)
     assert sorted(event["reason"] for event in events["items"]) == ["Automatic Rollback", "Upgrade Error"]
+
+
+def test_rollback_failed_is_left_by_an_upgrade_to_a_newer_version(client, kubectl, namespace):
+    api = deploy(client, namespace)
+    with pytest.raises(runner.RunFailed):
+        operations.upgrade(api, MISSING, True, 120, False)
+    typo = {"spec": {"version": STABLE, "image": {"imageSpec": {"repository": "registry.local/typo"}}}}
+    kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(typo))
+    with pytest.raises(runner.RunFailed):
+        operations.rollback(api, None, True, 120, False)
+    assert shown(api)["Error"][:2] == ("True", "RollbackFailed")
+    # The documented second way out: fix the cause, then upgrade to a version newer than the current one.
+    fixed = {"spec": {"image": {"imageSpec": {"repository": "pravega/bookkeeper"}}}}
+    kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(fixed))
+    started = operations.upgrade(api, GOOD, False, 60, False)
+    assert [step["step"] for step in started["steps"]] == ["start_upgrade"]
+    assert shown(api)["Error"] == ("False", "", "")
+    assert shown(api)["Upgrading"] == ("True", "", "")
+    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+        done = operations.upgrade(api, GOOD, True, 120, False)
+    replaced = [step["action"]["pod"] for step in done["steps"] if step["step"] == "replace_pod"]
+    assert replaced[0] == "bk-bookie-0", "the broken bookie goes first"
+    assert watch.most_down <= 1
+    assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
+    assert shown(api) == {
+        "Upgrading": ("False", "", ""),
+        "PodsReady": ("True", "", ""),
+        "Error": ("False", "", ""),
+        "RollbackInProgress": ("False", "", ""),
+    }
