@@ -26,7 +26,7 @@ options:
         description: The condition type.
         type: str
         required: true
-        choices: [Upgrading, PodsReady, Error, RollbackInProgress]
+        choices: [Upgrading, PodsReady, Error, RollbackInProgress, HealthCheckFailing]
       status:
         description: The condition status.
         type: str

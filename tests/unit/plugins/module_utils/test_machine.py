@@ -387,7 +387,7 @@ def gate(fake, passed, message=""):
 def test_health_gate_is_asked_before_a_ready_bookie_goes_down():
     fake = fresh()
     gate(fake, None)
-    decisions = [step_once(fake, T0) for _ in range(3)]
+    decisions = [step_once(fake, T0) for _step in range(3)]
     assert kinds(decisions) == [machine.START_UPGRADE, machine.UPDATE_TEMPLATE, machine.CHECK_HEALTH]
     assert decisions[-1].action == {"type": machine.CHECK_HEALTH, "check": "bookkeeper", "pod": "bk-bookie-0"}
     assert fake.replaced == []
@@ -437,7 +437,7 @@ def test_a_pod_that_is_down_already_is_replaced_without_the_health_gate():
     assert shown(fake.cr["status"])["Error"][1] == "UpgradeFailed"
     fake.cr["spec"]["version"] = A
     gate(fake, False, "ledgers under-replicated while bk-bookie-0 is down")
-    decisions = [step_once(fake, at(30)) for _ in range(2)]
+    decisions = [step_once(fake, at(30)) for _step in range(2)]
     assert kinds(decisions) == [machine.START_ROLLBACK, machine.REPLACE_POD]
     assert decisions[-1].action["pod"] == "bk-bookie-0"
 
