@@ -48,11 +48,17 @@ def test_bad_role_variables_are_refused_before_the_first_task(kubeconfig):
     assert "replicas" in run.stdout and "int" in run.stdout
 
 
-def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, namespace):
+def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, namespace, tmp_path):
     deploy(client, namespace)
+    log = tmp_path / "gate.log"
     arguments = ["-e", "cluster=bk", "-e", "namespace=" + namespace, "-e", "version=0.14.0"]
-    first = playbook("upgrade.yml", kubeconfig, *arguments)
+    gate = ["-e", '{"health_check": {"type": "command", "command": ["sh", "-c", "echo $BK_NEXT_POD >> %s"]}}' % log]
+    first = playbook("upgrade.yml", kubeconfig, *arguments, *gate)
     assert first.returncode == 0, first.stdout[-3000:]
     assert "Replace bk-bookie-2 (pravega/bookkeeper:0.13.0 -> pravega/bookkeeper:0.14.0)" in first.stdout
+    # A line per step of each bookie, and the health gate asked before each Ready bookie went down.
+    assert "TASK [bookkeeper.ops.upgrade : Steps for bk-bookie-1]" in first.stdout
+    assert "replacing pod bk-bookie-1 (0.13.0 -> 0.14.0)" in first.stdout
+    assert log.read_text().split() == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
     again = playbook("upgrade.yml", kubeconfig, *arguments)
     assert again.returncode == 0 and "changed=0" in again.stdout
