@@ -45,6 +45,16 @@ options:
       - With O(wait=true), return as soon as this pod runs the target version and is Ready, or the rollout ends.
       - Roles loop over the plan with it, so that each pod is its own task in AWX.
     type: str
+  progress:
+    description:
+      - With O(wait=true), print on the controller, while the task runs, one line per change of the cluster's bookies
+        and conditions (a pod terminating, pulling, crash-looping, becoming Ready; a condition set), each with the
+        seconds since the task started, and a reminder of the bookies not Ready after a minute without change.
+      - The controller watches the cluster with the task's connection options and the K8S_AUTH_* variables of the
+        controller; where it cannot reach the API server, nothing is printed and the task is not affected.
+      - The module itself ignores this option.
+    type: bool
+    default: true
 """
 
     # The health gate of the modules that replace pods.

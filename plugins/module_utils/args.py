@@ -65,6 +65,7 @@ WAIT_ARG_SPEC = {
     "wait": {"type": "bool", "default": True},
     "timeout": {"type": "int", "default": 1800},
     "pod": {"type": "str"},
+    "progress": {"type": "bool", "default": True},
 }
 
 HEALTH_ARG_SPEC = {

@@ -502,6 +502,27 @@ class ClusterAPI:
         finally:
             stream.stop()
 
+    def list_clusters(self, **query):
+        """The namespace's BookkeeperClusters (a list call the progress display also watches)."""
+        return self.custom.list_namespaced_custom_object(GROUP, API_VERSION, self.namespace, PLURAL, **query)
+
+    @staticmethod
+    def decode(response):
+        return _json(response)
+
+    @staticmethod
+    def watch(list_call, resource_version, seconds, **query):
+        """Events of a watch on ``list_call`` as plain dicts, until ``seconds`` pass; a stale version ends it."""
+        stream = k8s_watch.Watch()
+        try:
+            for event in stream.stream(list_call, resource_version=resource_version, timeout_seconds=seconds, **query):
+                yield {"type": event["type"], "object": event["raw_object"]}
+        except ApiException as error:
+            if error.status != 410:
+                raise
+        finally:
+            stream.stop()
+
     # The Lease that keeps two runs apart
     def _lease_body(self, now, existing=None):
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

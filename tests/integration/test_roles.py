@@ -1,6 +1,7 @@
 """The playbooks and roles, run with ansible-playbook as a user runs them."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -60,5 +61,8 @@ def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, names
     assert "TASK [bookkeeper.ops.upgrade : Steps for bk-bookie-1]" in first.stdout
     assert "replacing pod bk-bookie-1 (0.13.0 -> 0.14.0)" in first.stdout
     assert log.read_text().split() == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
+    # The live progress display, printed by the controller while each bookie's task waited.
+    assert re.search(r"bk-bookie-1 \[ *\d+s\] bk-bookie-1 0\.13\.0: Terminating", first.stdout), first.stdout[-3000:]
+    assert re.search(r"bk-bookie-1 \[ *\d+s\] bk-bookie-1 0\.14\.0: Ready", first.stdout)
     again = playbook("upgrade.yml", kubeconfig, *arguments)
     assert again.returncode == 0 and "changed=0" in again.stdout

@@ -1,0 +1,202 @@
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""Live progress of a bk_upgrade or bk_rollback task, printed by the controller while the module runs.
+
+A module cannot print while it works, so the action plugins of these modules
+watch the cluster from the controller meanwhile: the bookie pods and the
+BookkeeperCluster's conditions. They print one line per change (a pod's state,
+a condition), each with the seconds since the task started, and a reminder of
+what is awaited when nothing has changed for a minute. Watches, not polling: a
+handful of requests per task, sent with their own User-Agent.
+"""
+
+__metaclass__ = type
+
+import contextlib
+import os
+import threading
+import time
+
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, kube, pods
+
+display = Display()
+# Option aliases of the modules, to read the task's connection options as the module does.
+_ALIASES = {
+    "cluster": "name",
+    "verify_ssl": "validate_certs",
+    "ssl_ca_cert": "ca_cert",
+    "cert_file": "client_cert",
+    "key_file": "client_key",
+}
+
+USER_AGENT = "bookkeeper-ops-progress/1.0.0"
+REMINDER_SECONDS = 60
+WATCH_SECONDS = 30
+
+
+def pod_line(pod):
+    """How a bookie looks, in a few words: ``bk-bookie-1 0.14.0: Pending (ImagePullBackOff)``."""
+    if pods.is_terminating(pod):
+        state = "Terminating"
+    elif pods.is_ready(pod):
+        state = "Ready"
+    else:
+        phase = (pod.get("status") or {}).get("phase") or "Pending"
+        reason = faults.waiting_reason(pod)
+        state = "%s, not Ready%s" % (phase, " (%s)" % reason if reason else "")
+    return "%s %s: %s" % (pods.name(pod), pods.version(pod) or "?", state)
+
+
+def condition_line(condition):
+    """A condition in a few words; the progress count of a rollout is spelled out."""
+    text = "%s %s" % (condition["type"], condition["status"])
+    reason, message = condition.get("reason") or "", condition.get("message") or ""
+    if reason == cond.UPDATING and message.isdigit():
+        return "%s: %s bookie(s) updated" % (text, message)
+    details = [part for part in (reason, message) if part]
+    return text + (": " + ", ".join(details) if details else "")
+
+
+class Progress:
+    """Watches one cluster in two threads and prints its changes through ``say``."""
+
+    def __init__(self, api, say, clock=time.monotonic):
+        self.api = api
+        self.say = say
+        self.clock = clock
+        self.started = clock()
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.shown = {}
+        self.last_line = clock()
+        self.threads = [
+            threading.Thread(target=self._guard, args=(self._pods,), daemon=True),
+            threading.Thread(target=self._guard, args=(self._cluster,), daemon=True),
+        ]
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        # No join: a thread may sit in a watch for seconds more. It prints nothing once
+        # stopping is set, and dies with the worker process that ran the task.
+        with self.lock:
+            self.stopping.set()
+
+    def show(self, key, line, quiet=False):
+        """Print ``line`` if it differs from what ``key`` showed last; ``quiet`` only remembers it."""
+        with self.lock:
+            if self.shown.get(key) == line or self.stopping.is_set():
+                return
+            self.shown[key] = line
+            if not quiet:
+                self.last_line = self.clock()
+                self.say("[%4ds] %s" % (self.clock() - self.started, line))
+
+    def remind(self):
+        """After a minute without change, say again which bookies are not Ready."""
+        with self.lock:
+            if self.clock() - self.last_line < REMINDER_SECONDS or self.stopping.is_set():
+                return
+            down = [
+                line
+                for key, line in sorted(self.shown.items())
+                if key.startswith("pod/") and not line.endswith(": Ready")
+            ]
+            self.last_line = self.clock()
+            self.say(
+                "[%4ds] still waiting: %s" % (self.clock() - self.started, "; ".join(down) or "every bookie is Ready")
+            )
+
+    def _guard(self, watch):
+        try:
+            watch()
+        except Exception as error:  # the display must never fail the task it accompanies
+            if not self.stopping.is_set():
+                self.say("progress display stopped: %s" % error)
+
+    def _stream(self, list_call, handle, **query):
+        """List, then watch from the list's resourceVersion, until stopped; list again when it expires.
+
+        What the first list shows is the state before the task: remembered, not printed.
+        """
+        quiet = True
+        while not self.stopping.is_set():
+            document = self.api.decode(list_call(_preload_content=False, **query))
+            for item in document["items"]:
+                handle(item, quiet)
+            quiet = False
+            version = document["metadata"].get("resourceVersion", "")
+            while version and not self.stopping.is_set():
+                for event in self.api.watch(list_call, version, WATCH_SECONDS, **query):
+                    if event["type"] == "ERROR":
+                        version = ""  # expired: list again
+                        break
+                    version = event["object"]["metadata"].get("resourceVersion", version)
+                    if event["type"] == "DELETED":
+                        self.show("pod/" + pods.name(event["object"]), "%s: deleted" % pods.name(event["object"]))
+                    else:
+                        handle(event["object"], False)
+                self.remind()
+
+    def _pods(self):
+        self._stream(
+            self.api.core.list_namespaced_pod,
+            lambda pod, quiet: self.show("pod/" + pods.name(pod), pod_line(pod), quiet),
+            namespace=self.api.namespace,
+            label_selector=self.api.selector(None),
+        )
+
+    def _cluster(self):
+        def handle(cluster, quiet):
+            for condition in (cluster.get("status") or {}).get("conditions") or ():
+                if condition["type"] != cond.PODS_READY:
+                    line = condition_line(condition)
+                    self.show("condition/" + condition["type"], line, quiet and condition["status"] != cond.TRUE)
+
+        self._stream(
+            self.api.list_clusters,
+            handle,
+            field_selector="metadata.name=%s" % self.api.name,
+        )
+
+
+class ProgressAction(ActionBase):
+    """Runs the module as it is, with the Progress display beside it when it waits."""
+
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ProgressAction, self).run(tmp, task_vars)
+        with self._progress():
+            result.update(
+                self._execute_module(
+                    module_name=self._task.resolved_action or self._task.action,
+                    module_args=self._task.args,
+                    task_vars=task_vars,
+                )
+            )
+        return result
+
+    def _progress(self):
+        args = self._task.args
+        wanted = boolean(args.get("progress", True), strict=False) and boolean(args.get("wait", True), strict=False)
+        if self._play_context.check_mode or not wanted:
+            return contextlib.nullcontext()
+        try:
+            params = {_ALIASES.get(key, key): value for key, value in args.items()}
+            client = kube.api_client(params, os.environ)
+            client.user_agent = USER_AGENT
+            api = kube.ClusterAPI(client, params["name"], params.get("namespace") or "default")
+        except Exception as error:  # no display is better than a failed task
+            display.vv("bookkeeper.ops: no progress display: %s" % error)
+            return contextlib.nullcontext()
+        label = args.get("pod") or api.name
+        return Progress(api, lambda line: display.display("  %s %s" % (label, line)))
