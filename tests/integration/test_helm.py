@@ -22,6 +22,7 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     shown,
     versions_of,
 )
+from ansible_collections.bookkeeper.ops.tests.integration.test_safety import HEALTHY
 
 CHART = pathlib.Path(__file__).parent / "charts" / "bookkeeper"
 OLDER = "0.12.0"
@@ -103,9 +104,4 @@ def test_helm_rollback_goes_only_to_a_revision_of_the_last_stable_version(
     assert watch.most_down <= 1
     assert versions_of(api) == (STABLE, "", [OLDER, STABLE])
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
-    assert shown(api) == {
-        "Upgrading": ("False", "", ""),
-        "PodsReady": ("True", "", ""),
-        "Error": ("False", "", ""),
-        "RollbackInProgress": ("False", "", ""),
-    }
+    assert shown(api) == HEALTHY

@@ -19,6 +19,13 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
 )
 
 SLOW = "0.14.3-slow"  # Ready 15 s after it starts (scripts/cluster/registry.yaml)
+# The conditions of a cluster that came back healthy from a failed upgrade.
+HEALTHY = {
+    "Upgrading": ("False", "", ""),
+    "PodsReady": ("True", "", ""),
+    "Error": ("False", "", ""),
+    "RollbackInProgress": ("False", "", ""),
+}
 
 
 def uids(kubectl, namespace):
@@ -101,12 +108,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
     operations.rollback(api, None, True, 120, False)
     assert machine.ABORT_ANNOTATION not in (api.get_cluster()["metadata"].get("annotations") or {})
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
-    assert shown(api) == {
-        "Upgrading": ("False", "", ""),
-        "PodsReady": ("True", "", ""),
-        "Error": ("False", "", ""),
-        "RollbackInProgress": ("False", "", ""),
-    }
+    assert shown(api) == HEALTHY
     with pytest.raises(operations.Refused) as nothing:
         operations.abort(api, None, True, 30, False)
     assert "there is no upgrade to abort: the cluster is not upgrading (current version %s)" % STABLE in str(
@@ -123,12 +125,7 @@ def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespac
     )
     assert failed.value.result["rolled_back"] is True
     assert watch.most_down <= 1
-    assert shown(api) == {
-        "Upgrading": ("False", "", ""),
-        "PodsReady": ("True", "", ""),
-        "Error": ("False", "", ""),
-        "RollbackInProgress": ("False", "", ""),
-    }
+    assert shown(api) == HEALTHY
     assert versions_of(api) == (STABLE, "", [STABLE])
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
     last = api.get_cluster()["status"]["lastRollout"]
@@ -159,9 +156,4 @@ def test_rollback_failed_is_left_by_an_upgrade_to_a_newer_version(client, kubect
     assert replaced[0] == "bk-bookie-0", "the broken bookie goes first"
     assert watch.most_down <= 1
     assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
-    assert shown(api) == {
-        "Upgrading": ("False", "", ""),
-        "PodsReady": ("True", "", ""),
-        "Error": ("False", "", ""),
-        "RollbackInProgress": ("False", "", ""),
-    }
+    assert shown(api) == HEALTHY
