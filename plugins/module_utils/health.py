@@ -84,7 +84,9 @@ def bookkeeper_verdict(bookie, status, body):
 def http_verdict(url, status, body):
     if 200 <= status < 300:
         return _verdict(HTTP, True)
-    return _verdict(HTTP, False, "ProbeFailed", "GET %s answered HTTP %s: %s" % (url, status or "none", body.strip()))
+    if not status:
+        return _verdict(HTTP, False, "ProbeFailed", "GET %s got no answer: %s" % (url, body.strip()))
+    return _verdict(HTTP, False, "ProbeFailed", "GET %s answered HTTP %s: %s" % (url, status, body.strip()))
 
 
 def command_verdict(argv, returncode, output):

@@ -99,3 +99,39 @@ def test_runner_holds_on_a_failing_gate_then_goes_on():
     assert gate_condition["status"] == "False"
     written = [w[1] for w in api.writes if w[0] == "status"]
     assert any(cond.is_true(s["conditions"], cond.HEALTH_CHECK_FAILING) for s in written)
+
+
+def test_http_check_gets_the_url_with_the_cluster_and_pod_filled_in():
+    import http.server
+    import threading
+
+    asked = []
+
+    class Probe(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            asked.append(self.path)
+            self.send_response(200 if self.path.endswith("bk-bookie-0") else 503)
+            self.end_headers()
+            self.wfile.write(b"ledgers under-replicated")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Probe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = FakeAPI("0.14.0")
+        api.namespace = "pravega"
+        url = "http://127.0.0.1:%d/ready/{namespace}/{cluster}/{pod}" % server.server_port
+        spec = {"type": "http", "url": url, "timeout": 5}
+        assert health.run(spec, api, api.observe(), "bk-bookie-0")["passed"] is True
+        refused = health.run(spec, api, api.observe(), "bk-bookie-1")
+        assert (refused["passed"], refused["reason"]) == (False, "ProbeFailed")
+        assert refused["message"].startswith(
+            "GET http://127.0.0.1:%d/ready/pravega/bk/bk-bookie-1 answered HTTP 503" % (server.server_port)
+        )
+    finally:
+        server.shutdown()
+    assert asked == ["/ready/pravega/bk/bk-bookie-0", "/ready/pravega/bk/bk-bookie-1"]
+    unreachable = health.run({"type": "http", "url": "http://127.0.0.1:9/", "timeout": 2}, api, api.observe(), "x")
+    assert unreachable["passed"] is False and "GET http://127.0.0.1:9/ got no answer: " in unreachable["message"]
