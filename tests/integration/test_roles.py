@@ -1,10 +1,12 @@
 """The playbooks and roles, run with ansible-playbook as a user runs them."""
 
+import json
 import os
 import re
 import subprocess
 import sys
 
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MISSING, STABLE, deploy, shown
 
@@ -66,3 +68,27 @@ def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, names
     assert re.search(r"bk-bookie-1 \[ *\d+s\] bk-bookie-1 0\.14\.0: Ready", first.stdout)
     again = playbook("upgrade.yml", kubeconfig, *arguments)
     assert again.returncode == 0 and "changed=0" in again.stdout
+
+
+def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
+    client, kubectl, kubeconfig, namespace, tmp_path
+):
+    deploy(client, namespace)
+    log = tmp_path / "gate.log"
+    gate = {"type": "command", "command": ["sh", "-c", "echo $BK_NEXT_POD >> %s" % log]}
+    # The user edits the resource; ansible-operator then runs the reconcile playbook.
+    edit = {"spec": {"version": "0.14.0", "healthCheck": gate, "autoRollback": False}}
+    kubectl("patch", "bk", "bk", "-n", namespace, "--type=merge", "-p", json.dumps(edit))
+    # ansible-operator passes the spec in snake_case and the resource's name and namespace.
+    variables = {
+        "ansible_operator_meta": {"name": "bk", "namespace": namespace},
+        "version": "0.14.0",
+        "replicas": 3,
+        "health_check": gate,
+        "auto_rollback": False,
+    }
+    run = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert log.read_text().split() == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
+    status = kube.ClusterAPI(client, "bk", namespace).get_cluster()["status"]
+    assert (status["currentVersion"], status["versionHistory"]) == ("0.14.0", [STABLE, "0.14.0"])
