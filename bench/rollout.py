@@ -127,12 +127,72 @@ def module_rollout(client, kubeconfig, replicas):
     return wall, counts
 
 
+def process_table():
+    """pid -> (parent pid, command line, resident set in KiB) of every process we can read."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            with open("/proc/%s/status" % entry) as handle:
+                rss = [int(line.split()[1]) for line in handle if line.startswith("VmRSS:")]
+        except (OSError, ValueError, IndexError):
+            continue
+        table[int(entry)] = (parent, command, rss[0] if rss else 0)
+    return table
+
+
+class TreeMemory(threading.Thread):
+    """Samples, every 0.1 s, the resident sets of a process and its descendants, by kind.
+
+    Kinds: "playbook" (the ansible-playbook process), "worker" (its forks that run tasks),
+    "module" (AnsiballZ module processes).
+    """
+
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak = {"playbook": 0, "worker": 0, "module": 0}
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            table = process_table()
+            tree = {self.root}
+            for pid in sorted(table):
+                chain, seen = pid, set()
+                while chain in table and chain not in seen:
+                    seen.add(chain)
+                    if table[chain][0] in tree or chain in tree:
+                        tree.update(seen)
+                        break
+                    chain = table[chain][0]
+            for pid in tree & set(table):
+                _parent, command, rss = table[pid]
+                kind = (
+                    "playbook"
+                    if pid == self.root
+                    else "module"
+                    if "AnsiballZ" in command
+                    else "worker"
+                    if "ansible-playbook" in command
+                    else None
+                )
+                if kind:
+                    self.peak[kind] = max(self.peak[kind], rss)
+            self.stopping.wait(0.1)
+
+
 def role_rollout(client, kubeconfig, replicas):
     namespace = fresh_namespace("bench-role-%d" % replicas)
     deploy(client, namespace, replicas)
     since = time.time()
     started = time.monotonic()
-    subprocess.run(
+    process = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
             str(REPO / "playbooks" / "upgrade.yml"),
@@ -144,14 +204,20 @@ def role_rollout(client, kubeconfig, replicas):
             "version=0.14.0",
         ],
         env=dict(ENV, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links")),
-        check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
+    memory = TreeMemory(process.pid)
+    memory.start()
+    output = process.communicate()[0]
+    memory.stopping.set()
+    memory.join()
+    if process.returncode != 0:
+        raise SystemExit("the upgrade playbook failed:\n%s" % output.decode()[-3000:])
     wall = time.monotonic() - started
     counts = audit_counts(kubeconfig, since)
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     kubectl("delete", "namespace", namespace, "--wait=false")
-    return wall, counts, peak_mib
+    return wall, counts, {kind: kib / 1024.0 for kind, kib in memory.peak.items()}
 
 
 def table(title, header, rows):
@@ -212,7 +278,9 @@ def main():
                     "%.2f" % overhead,
                     sum(counts.values()),
                     "%.1f" % (sum(counts.values()) / size),
-                    verbs + " (peak RSS %.0f MiB)" % peak,
+                    verbs
+                    + " (peak RSS MiB: ansible-playbook %.0f, worker %.0f, module %.0f)"
+                    % (peak["playbook"], peak["worker"], peak["module"]),
                 ]
             )
         table(
