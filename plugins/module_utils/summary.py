@@ -61,5 +61,6 @@ def summarize(snapshot, now=None):
         "ready_replicas": status.get("readyReplicas", 0),
         "conditions": copy.deepcopy(status.get("conditions") or []),
         "rollout": copy.deepcopy(status.get("rollout") or {}),
+        "last_rollout": copy.deepcopy(status.get("lastRollout") or {}),
         "components": components,
     }

@@ -120,7 +120,13 @@ cluster:
       type: list
       elements: dict
     rollout:
-      description: The running rollout's bookkeeping (action, startedAt, lastProgressTime, readyOnTarget), if any.
+      description:
+        - The running rollout's bookkeeping (action, trigger, startedAt, lastProgressTime, readyOnTarget), if any.
+      type: dict
+    last_rollout:
+      description:
+        - How the last upgrade or rollback ended (C(status.lastRollout)) - action, trigger (requested or automatic),
+          fromVersion, toVersion, startedAt, finishedAt, result (Succeeded, Failed or Aborted) and message.
       type: dict
     components:
       description: Each component with its StatefulSet, pod template version and pods in ordinal order.

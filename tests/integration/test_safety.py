@@ -124,6 +124,7 @@ def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespac
         "pod bk-bookie-0 update failed because of ImagePullBackOff; rolled back to %s automatically" % STABLE
     )
     assert failed.value.result["rolled_back"] is True
+    assert failed.value.result["cluster"]["last_rollout"]["trigger"] == "automatic"
     assert watch.most_down <= 1
     assert shown(api) == HEALTHY
     assert versions_of(api) == (STABLE, "", [STABLE])
