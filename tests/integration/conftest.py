@@ -14,6 +14,7 @@ import time
 import uuid
 
 import pytest
+import yaml
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
 
@@ -79,9 +80,78 @@ def kubectl(kubeconfig):
     return run
 
 
+# The ServiceAccount the module tests connect as, bound only to the shipped least-privilege ClusterRole.
+OPERATOR_NAMESPACE = "bookkeeper-ops-tests"
+OPERATOR = "bookkeeper-ops"
+
+
+def service_account_kubeconfig(kubectl, kubeconfig, path, name, clusterroles, duration="4h"):
+    """Write to ``path`` a kubeconfig for ServiceAccount ``name`` of OPERATOR_NAMESPACE bound to ``clusterroles``.
+
+    The objects are applied, so sessions running at once on one cluster share them; they stay
+    with the cluster. Returns (path, token).
+    """
+    kubectl("apply", "-f", str(REPO / "rbac"))
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OPERATOR_NAMESPACE}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": OPERATOR_NAMESPACE}},
+    ]
+    for role in clusterroles:
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": "%s-%s-%s" % (OPERATOR_NAMESPACE, name, role)},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": OPERATOR_NAMESPACE}],
+            }
+        )
+    kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    token = kubectl("create", "token", name, "-n", OPERATOR_NAMESPACE, "--duration=%s" % duration).strip()
+    admin = yaml.safe_load(pathlib.Path(kubeconfig).read_text())
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "local", "cluster": admin["clusters"][0]["cluster"]}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [{"name": name, "context": {"cluster": "local", "user": name}}],
+        "current-context": name,
+    }
+    path = pathlib.Path(path)
+    path.touch(mode=0o600)
+    path.write_text(yaml.safe_dump(config))
+    return str(path), token
+
+
 @pytest.fixture(scope="session")
-def client(kubeconfig):
-    return kube.api_client({"kubeconfig": kubeconfig}, environ={})
+def operator_credentials(kubeconfig, kubectl, tmp_path_factory):
+    """(kubeconfig path, token) of the ServiceAccount bound only to rbac/bookkeeper-ops.yaml's ClusterRole."""
+    path = tmp_path_factory.mktemp("operator") / "kubeconfig.yaml"
+    return service_account_kubeconfig(kubectl, kubeconfig, path, OPERATOR, ["bookkeeper-ops"])
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(operator_credentials):
+    return operator_credentials[0]
+
+
+@pytest.fixture(scope="session")
+def crd_installer_client(kubeconfig, kubectl, tmp_path_factory):
+    """Least privilege for a deploy that installs the CRD: both ClusterRoles of rbac/."""
+    path = tmp_path_factory.mktemp("installer") / "kubeconfig.yaml"
+    path, _token = service_account_kubeconfig(
+        kubectl, kubeconfig, path, "bookkeeper-ops-installer", ["bookkeeper-ops", "bookkeeper-ops-crd-installer"]
+    )
+    return kube.api_client({"kubeconfig": path}, environ={})
+
+
+@pytest.fixture(scope="session")
+def client(operator_kubeconfig):
+    """The API client of the module and operation tests: least privilege, as a production run should have.
+
+    The ``kubectl`` fixture stays admin, to set up namespaces and look at what happened.
+    """
+    return kube.api_client({"kubeconfig": operator_kubeconfig}, environ={})
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operat
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO, get_json
 
 
-def test_deploy_installs_the_crd_and_waits_until_it_is_served(client, namespace):
+def test_deploy_installs_the_crd_and_waits_until_it_is_served(crd_installer_client, namespace):
     crd = yaml.safe_load((REPO / "roles" / "deploy" / "files" / "bookkeepercluster-crd.yaml").read_text())
-    api = kube.ClusterAPI(client, "fresh", namespace)
+    api = kube.ClusterAPI(crd_installer_client, "fresh", namespace)
     result = operations.deploy(api, {"version": "0.13.0", "replicas": 1}, crd, True, 120, False)
     assert "BookkeeperCluster fresh" in result["applied"]
     assert result["cluster"]["current_version"] == "0.13.0"
