@@ -1,6 +1,7 @@
 # bookkeeper.ops: one entry point for setting up, testing and demonstrating the collection.
 #   make demo    the demo: a failed upgrade and its rollback on the built-in local cluster
 #   make test    every check: lint, sanity, unit tests, integration tests on the local cluster
+#   make drill   fault drills (kill -9, API server restart, two runs at once) on a cluster of their own
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(LINKS)
 export PYTHONPATH := $(LINKS)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help venv lock links lint sanity unit integration test cluster-build cluster-up cluster-down demo clean
+.PHONY: help venv lock links lint sanity unit integration test drill cluster-build cluster-up cluster-down demo clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -67,6 +68,11 @@ integration: venv links cluster-build
 
 test: lint sanity unit integration
 	@echo "== all checks passed"
+
+# Not part of `make test`: about 20 minutes. bench/drill.py starts and removes the cluster bk-drill.
+drill: venv links cluster-build
+	@echo "== fault drills (cluster bk-drill)"
+	$(BIN)/python bench/drill.py
 
 cluster-build:
 	scripts/cluster.sh build

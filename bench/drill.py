@@ -1,0 +1,628 @@
+"""Fault drills on a cluster of their own; prints tables of figures and exits non-zero on any violation.
+
+    .venv/bin/python bench/drill.py [--kills 20] [--replicas 10] [--restarts 3] [--races 3] [--seed 7]
+
+(``make drill`` runs it with the defaults.) It starts the local cluster bk-drill
+(BK_CLUSTER_NAME=bk-drill, pods Ready 1 s after they start) and removes it at the end
+(``--keep`` leaves it). Three drills, each on 10-bookie clusters:
+
+* kill: ``ansible-playbook playbooks/upgrade.yml`` is killed with SIGKILL at a random moment
+  (uniform over the first ``--kill-window`` seconds), alternately the playbook with every
+  process it started and the bk_upgrade module process alone; then the same command is run
+  again. After each rerun the status must be right (currentVersion = target, targetVersion
+  empty, PodsReady True and every other condition False, every pod Ready on the target), a
+  watch of the pods must never have seen two bookies unavailable, and no pod may have been
+  evicted twice. Targets climb 0.11.0 -> 0.12.0 -> ... -> 0.15.0 (the good images of
+  scripts/cluster/registry.yaml), then a fresh cluster starts at 0.11.0.
+* restart: the kube-apiserver of bk-drill is killed (SIGKILL) in the middle of an upgrade and
+  started again a few seconds later; the run must succeed, or fail saying it is retryable,
+  and a rerun must complete. Alternately the upgrade playbook and one bk_upgrade task
+  (wait: true).
+* race: two ``bk_upgrade`` runs (wait: true) start at once on one cluster: exactly one must
+  succeed, the other must fail naming the run holding the Lease, and the audit log must show
+  exactly one eviction per bookie.
+"""
+
+import argparse
+import collections
+import json
+import os
+import pathlib
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "build" / "links"))
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations  # noqa: E402
+
+CLUSTER = str(REPO / "scripts" / "cluster.sh")
+NAME = "bk-drill"
+ENV = dict(os.environ, BK_CLUSTER_NAME=NAME, BK_POD_READY_SECONDS="1")
+ENV.pop("BK_KUBECONFIG", None)
+WORKDIR = pathlib.Path(os.environ.get("BK_CACHE_DIR", pathlib.Path.home() / ".cache" / "bookkeeper-ops"))
+STATE = WORKDIR / "kwok" / "clusters" / NAME
+VERSIONS = ["0.11.0", "0.12.0", "0.13.0", "0.14.0", "0.15.0"]
+BIN = os.path.dirname(sys.executable)
+CONDITIONS_FALSE = ("Upgrading", "Error", "RollbackInProgress", "HealthCheckFailing")
+
+
+def kubectl(*args, check=True):
+    return subprocess.run([CLUSTER, "kubectl", *args], env=ENV, check=check, capture_output=True, text=True).stdout
+
+
+def fresh_namespace(name):
+    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=120s")
+    kubectl("create", "namespace", name)
+    deadline = time.monotonic() + 30
+    while kubectl("get", "serviceaccount", "default", "-n", name, check=False) == "":
+        if time.monotonic() > deadline:
+            raise RuntimeError("namespace %s has no default ServiceAccount" % name)
+        time.sleep(0.2)
+    return name
+
+
+# Watching the bookies
+class PodWatch:
+    """Follows the bookies of one cluster with a list and a watch, from a thread.
+
+    Keeps the most bookies unavailable at once (not Ready, terminating or missing, out of
+    ``replicas``), the pod UIDs seen per name, and how long no watch was connected (the
+    API server down: nothing can change then, as every change goes through it).
+    """
+
+    def __init__(self, client, namespace, replicas):
+        self.core = kube.k8s.CoreV1Api(client)
+        self.namespace, self.replicas = namespace, replicas
+        self.selector = "bookkeeper_cluster=bk"
+        self.pods = {}
+        self.uids = collections.defaultdict(set)
+        self.most_down = 0
+        self.events = 0
+        self.blind = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _see(self, pod, deleted=False):
+        name = pod.metadata.name
+        self.uids[name].add(pod.metadata.uid)
+        if deleted:
+            self.pods.pop(name, None)
+        else:
+            ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
+            self.pods[name] = ready and not pod.metadata.deletion_timestamp
+
+    def _count(self):
+        up = sum(1 for ready in self.pods.values() if ready)
+        self.most_down = max(self.most_down, self.replicas - up)
+
+    def _run(self):
+        while not self._stop.is_set():
+            lost = time.monotonic()
+            try:
+                listed = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector, _request_timeout=5)
+            except Exception:  # the API server is away: look again
+                time.sleep(0.2)
+                self.blind += time.monotonic() - lost
+                continue
+            self.pods = {}
+            for pod in listed.items:
+                self._see(pod)
+            self._count()
+            try:
+                for event in kube.k8s_watch.Watch().stream(
+                    self.core.list_namespaced_pod,
+                    self.namespace,
+                    label_selector=self.selector,
+                    resource_version=listed.metadata.resource_version,
+                    timeout_seconds=5,
+                ):
+                    self.events += 1
+                    self._see(event["object"], event["type"] == "DELETED")
+                    self._count()
+                    if self._stop.is_set():
+                        return
+            except Exception:
+                time.sleep(0.2)
+                self.blind += time.monotonic() - lost
+
+    def __enter__(self):
+        self._thread.start()
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+# Processes
+def descendants(pid):
+    children = collections.defaultdict(list)
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children[int(fields[1])].append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cmdline(pid):
+    try:
+        return pathlib.Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def kill(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def start(command, kubeconfig):
+    env = dict(ENV, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links"))
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_LOCALHOST_WARNING="False")
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
+    )
+
+
+def upgrade_playbook(namespace, version):
+    return [
+        os.path.join(BIN, "ansible-playbook"),
+        str(REPO / "playbooks" / "upgrade.yml"),
+        "-e",
+        "cluster=bk",
+        "-e",
+        "namespace=%s" % namespace,
+        "-e",
+        "version=%s" % version,
+    ]
+
+
+def upgrade_task(namespace, version):
+    arguments = {"name": "bk", "namespace": namespace, "version": version, "timeout": 600}
+    return [os.path.join(BIN, "ansible"), "localhost", "-m", "bookkeeper.ops.bk_upgrade", "-a", json.dumps(arguments)]
+
+
+# Checks
+def pods_on(namespace, version):
+    """How many bookies of ``namespace`` run ``version``."""
+    pods = json.loads(kubectl("get", "pods", "-n", namespace, "-l", "bookkeeper_cluster=bk", "-o", "json"))["items"]
+    return sum(1 for pod in pods if pod["metadata"]["annotations"].get("bookkeeper.version") == version)
+
+
+def status_problems(api, target, replicas):
+    """What is wrong with the cluster's status after a run to ``target``; empty when it is right."""
+    cluster = api.get_cluster()
+    status = cluster.get("status") or {}
+    problems = []
+    if status.get("currentVersion") != target:
+        problems.append("currentVersion %r" % status.get("currentVersion"))
+    if status.get("targetVersion"):
+        problems.append("targetVersion %r" % status.get("targetVersion"))
+    conditions = {c["type"]: c["status"] for c in status.get("conditions") or ()}
+    if conditions.get("PodsReady") != "True":
+        problems.append("PodsReady %s" % conditions.get("PodsReady"))
+    problems += ["%s True" % kind for kind in CONDITIONS_FALSE if conditions.get(kind, "False") != "False"]
+    pods = json.loads(kubectl("get", "pods", "-n", api.namespace, "-l", "bookkeeper_cluster=bk", "-o", "json"))
+    versions = collections.Counter(p["metadata"]["annotations"].get("bookkeeper.version") for p in pods["items"])
+    if versions != {target: replicas}:
+        problems.append("pod versions %s" % dict(versions))
+    return problems
+
+
+def audit_log():
+    return STATE / "logs" / "audit.log"
+
+
+def settle_audit(namespace):
+    """A write of ours, waited for in the audit log, so that every earlier request is there too."""
+    marker = "drill-mark-%d" % time.monotonic_ns()
+    kubectl("create", "configmap", marker, "-n", namespace)
+    deadline = time.monotonic() + 30
+    while marker not in audit_log().read_text():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the audit log does not show %s" % marker)
+        time.sleep(0.1)
+    return audit_log().stat().st_size
+
+
+def evictions(namespace, since):
+    """Successful evictions by the collection in ``namespace`` logged after offset ``since``: pod -> count."""
+    counts = collections.Counter()
+    with audit_log().open("rb") as log:
+        log.seek(since)
+        for line in log.read().decode("utf-8", "replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            ref = entry.get("objectRef") or {}
+            if (
+                entry.get("userAgent", "").startswith(kube.FIELD_MANAGER)
+                and entry.get("verb") == "create"
+                and ref.get("subresource") == "eviction"
+                and ref.get("namespace") == namespace
+                and entry.get("responseStatus", {}).get("code", 500) < 300
+            ):
+                counts[ref["name"]] += 1
+    return counts
+
+
+class Chain:
+    """A 10-bookie cluster climbing VERSIONS; a fresh one when it is at the top."""
+
+    def __init__(self, client, prefix, replicas):
+        self.client, self.prefix, self.replicas = client, prefix, replicas
+        self.count = 0
+        self.api = None
+
+    def next(self):
+        """(api, from version, to version) for the next upgrade."""
+        current = self.api and self.api.get_cluster()["status"]["currentVersion"]
+        if current in (None, VERSIONS[-1]):
+            self.count += 1
+            namespace = fresh_namespace("%s-%d" % (self.prefix, self.count))
+            self.api = kube.ClusterAPI(self.client, "bk", namespace)
+            operations.deploy(self.api, {"version": VERSIONS[0], "replicas": self.replicas}, None, True, 300, False)
+            current = VERSIONS[0]
+        return self.api, current, VERSIONS[VERSIONS.index(current) + 1]
+
+
+# Drill (a): kill -9 and rerun
+def module_process(pid):
+    """The bk_upgrade module process started by ``pid``, if one runs now."""
+    for child in descendants(pid):
+        if "AnsiballZ_bk_upgrade" in cmdline(child) and "python" in cmdline(child).split(" ", 1)[0]:
+            return child
+    return None
+
+
+def kill_drill(client, kubeconfig, options, rng):
+    chain = Chain(client, "drill-kill", options.replicas)
+    rows, violations, kills = [], [], 0
+    trial = 0
+    while kills < options.kills:
+        trial += 1
+        api, source, target = chain.next()
+        mode = "playbook" if kills % 2 == 0 else "module"
+        since = settle_audit(api.namespace)
+        with PodWatch(client, api.namespace, options.replicas) as watch:
+            run = start(upgrade_playbook(api.namespace, target), kubeconfig)
+            began = time.monotonic()
+            delay = rng.uniform(0.5, options.kill_window)
+            victim = None
+            while time.monotonic() - began < delay and run.poll() is None:
+                time.sleep(0.02)
+            if mode == "module":
+                # Only the module: wait for one to run (the playbook may be between two tasks).
+                deadline = time.monotonic() + 10
+                while run.poll() is None and time.monotonic() < deadline:
+                    victim = module_process(run.pid)
+                    if victim:
+                        break
+                    time.sleep(0.02)
+            if run.poll() is not None:
+                run.communicate()
+                rows.append([trial, mode, "%s->%s" % (source, target), "%.1f" % delay, "-", "-", "-", "-", "-", "-"])
+                rows[-1].append("finished before the kill; not counted")
+                continue
+            killed_at = time.monotonic()
+            at_kill = api.get_cluster().get("status") or {}
+            mid = bool(at_kill.get("targetVersion"))
+            on_target = pods_on(api.namespace, target)
+            if mode == "playbook":
+                kill([run.pid, *descendants(run.pid)])
+            else:
+                kill([victim])
+            first_output, _unused = run.communicate(timeout=120)
+            kills += 1
+            rerun = start(upgrade_playbook(api.namespace, target), kubeconfig)
+            output, _unused = rerun.communicate(timeout=900)
+            recovered = time.monotonic() - killed_at
+        problems = status_problems(api, target, options.replicas)
+        if rerun.returncode != 0:
+            problems.append("rerun failed: %s" % output[-1500:])
+        if watch.most_down > 1:
+            problems.append("%d bookies unavailable at once" % watch.most_down)
+        evicted = evictions(api.namespace, since)
+        twice = sorted(pod for pod, count in evicted.items() if count > 1)
+        if twice:
+            problems.append("evicted twice: %s" % ", ".join(twice))
+        if sum(evicted.values()) != options.replicas:
+            problems.append("%d evictions for %d bookies" % (sum(evicted.values()), options.replicas))
+        if problems:
+            violations.append("kill %d (%s, %s): %s" % (kills, mode, target, "; ".join(problems)))
+        rows.append(
+            [
+                trial,
+                mode,
+                "%s->%s" % (source, target),
+                "%.1f" % delay,
+                "upgrading" if mid else "before start",
+                "%d/%d" % (on_target, options.replicas),
+                rerun.returncode,
+                "%.1f" % recovered,
+                watch.most_down,
+                sum(evicted.values()),
+                "OK" if not problems else "VIOLATION",
+            ]
+        )
+        print("  kill %2d/%d: %s" % (kills, options.kills, " ".join(str(c) for c in rows[-1])), flush=True)
+    table(
+        "Drill a: kill -9 at a random moment of a %d-bookie upgrade (playbooks/upgrade.yml), then a rerun"
+        % options.replicas,
+        [
+            "run",
+            "killed",
+            "upgrade",
+            "kill at s",
+            "state at kill",
+            "on target",
+            "rerun rc",
+            "recover s",
+            "max down",
+            "evictions",
+            "result",
+        ],
+        rows,
+    )
+    counted = [row for row in rows if row[6] != "-"]
+    recovers = [float(row[7]) for row in counted]
+    summary = {
+        "kills": kills,
+        "reruns": len(counted),
+        "kills mid-upgrade": sum(1 for row in counted if row[4] == "upgrading"),
+        "max unavailable seen": max(row[8] for row in counted),
+        "recover median s": "%.1f" % statistics.median(recovers),
+        "recover max s": "%.1f" % max(recovers),
+        "violations": len(violations),
+    }
+    return summary, violations
+
+
+# Drill (b): the API server restarted in the middle of a rollout
+def component(name):
+    config = [d for d in yaml.safe_load_all((STATE / "kwok.yaml").read_text()) if d and d.get("kind")]
+    config = [d for d in config if d["kind"] == "KwokctlConfiguration"][0]
+    return [c for c in config["components"] if c["name"] == name][0]
+
+
+def kill_apiserver():
+    pid = int((STATE / "pids" / "kube-apiserver.pid").read_text().strip())
+    if "clusters/%s/" % NAME not in cmdline(pid):
+        raise RuntimeError("pid %d is not the kube-apiserver of %s" % (pid, NAME))
+    os.kill(pid, signal.SIGKILL)
+
+
+def start_apiserver():
+    """Start the kube-apiserver again as kwokctl started it; returns its Popen."""
+    spec = component("kube-apiserver")
+    log = (STATE / "logs" / "kube-apiserver.log").open("ab")
+    process = subprocess.Popen(
+        [spec["binary"], *spec.get("args", [])],
+        cwd=spec.get("workDir"),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    (STATE / "pids" / "kube-apiserver.pid").write_text(str(process.pid))
+    return process
+
+
+def wait_ready(seconds=60):
+    deadline = time.monotonic() + seconds
+    while subprocess.run([CLUSTER, "kubectl", "get", "--raw", "/readyz"], env=ENV, capture_output=True).returncode:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the API server of %s is not ready after %d s" % (NAME, seconds))
+        time.sleep(0.1)
+
+
+def restart_drill(client, kubeconfig, options, rng, started):
+    chain = Chain(client, "drill-restart", options.replicas)
+    rows, violations = [], []
+    for trial in range(1, options.restarts + 1):
+        api, source, target = chain.next()
+        how = "playbook" if trial % 2 else "bk_upgrade task"
+        command = upgrade_playbook if how == "playbook" else upgrade_task
+        with PodWatch(client, api.namespace, options.replicas) as watch:
+            run = start(command(api.namespace, target), kubeconfig)
+            wanted = rng.randint(2, options.replicas - 3)
+            while pods_on(api.namespace, target) < wanted and run.poll() is None:
+                time.sleep(0.1)
+            down_at = time.monotonic()
+            kill_apiserver()
+            time.sleep(options.downtime)
+            started.append(start_apiserver())
+            wait_ready()
+            back = time.monotonic() - down_at
+            output, _unused = run.communicate(timeout=900)
+            first_rc = run.returncode
+            outcome = "survived" if first_rc == 0 else "failed"
+            message = ""
+            if first_rc != 0:
+                lines = [line for line in output.splitlines() if '"msg"' in line or "Module failed" in line]
+                message = lines[-1].strip() if lines else output[-300:]
+                if "retryable" not in output:
+                    violations.append("restart %d: failed without saying it is retryable: %s" % (trial, message))
+                rerun = start(command(api.namespace, target), kubeconfig)
+                rerun_output, _unused = rerun.communicate(timeout=900)
+                if rerun.returncode != 0:
+                    violations.append("restart %d: the rerun failed: %s" % (trial, rerun_output[-1500:]))
+            recovered = time.monotonic() - down_at
+        problems = status_problems(api, target, options.replicas)
+        if watch.most_down > 1:
+            problems.append("%d bookies unavailable at once" % watch.most_down)
+        if problems:
+            violations.append("restart %d: %s" % (trial, "; ".join(problems)))
+        rows.append(
+            [
+                trial,
+                how,
+                "%s->%s" % (source, target),
+                "%d/%d" % (wanted, options.replicas),
+                "%.1f" % back,
+                outcome,
+                "%.1f" % recovered,
+                watch.most_down,
+                "%.1f" % watch.blind,
+                "OK" if not problems else "VIOLATION",
+            ]
+        )
+        print("  restart %d: %s" % (trial, " ".join(str(c) for c in rows[-1])), flush=True)
+        if message:
+            print("    first run: %s" % message[:400], flush=True)
+    table(
+        "Drill b: kube-apiserver killed (SIGKILL) mid-rollout and started again after %.0f s" % options.downtime,
+        [
+            "run",
+            "driven by",
+            "upgrade",
+            "replaced at kill",
+            "API back after s",
+            "first run",
+            "recover s",
+            "max down",
+            "watch blind s",
+            "result",
+        ],
+        rows,
+    )
+    return {
+        "restarts": len(rows),
+        "survived": sum(1 for r in rows if r[5] == "survived"),
+        "failed, rerun completed": sum(1 for r in rows if r[5] == "failed"),
+        "violations": len(violations),
+    }, violations
+
+
+# Drill (c): two runs at once
+def race_drill(client, kubeconfig, options):
+    chain = Chain(client, "drill-race", options.replicas)
+    rows, violations = [], []
+    for trial in range(1, options.races + 1):
+        api, source, target = chain.next()
+        since = settle_audit(api.namespace)
+        with PodWatch(client, api.namespace, options.replicas) as watch:
+            runs = [start(upgrade_task(api.namespace, target), kubeconfig) for _unused in range(2)]
+            outputs = [run.communicate(timeout=900)[0] for run in runs]
+        settle_audit(api.namespace)
+        evicted = evictions(api.namespace, since)
+        codes = [run.returncode for run in runs]
+        problems = status_problems(api, target, options.replicas)
+        if sorted(codes) != [0, 2] and sorted(codes) != [0, 4]:
+            problems.append("exit codes %s, expected one success and one failure" % codes)
+        refused = [out for run, out in zip(runs, outputs) if run.returncode != 0]
+        holder = ""
+        if refused:
+            text = refused[0]
+            if "is being driven by another run" not in text or "holds Lease bookkeeper-ops-bk" not in text:
+                problems.append("the refusal does not name the holder: %s" % text[-800:])
+            else:
+                holder = text.split("another run (", 1)[1].split(")", 1)[0]
+        twice = sorted(pod for pod, count in evicted.items() if count > 1)
+        if twice or sum(evicted.values()) != options.replicas:
+            problems.append("evictions %s" % dict(evicted))
+        if watch.most_down > 1:
+            problems.append("%d bookies unavailable at once" % watch.most_down)
+        if problems:
+            violations.append("race %d: %s" % (trial, "; ".join(problems)))
+        rows.append(
+            [
+                trial,
+                "%s->%s" % (source, target),
+                " ".join(str(c) for c in codes),
+                holder or "-",
+                sum(evicted.values()),
+                max(evicted.values() or [0]),
+                watch.most_down,
+                "OK" if not problems else "VIOLATION",
+            ]
+        )
+        print("  race %d: %s" % (trial, " ".join(str(c) for c in rows[-1])), flush=True)
+    table(
+        "Drill c: two bk_upgrade runs started at once on one %d-bookie cluster" % options.replicas,
+        ["run", "upgrade", "exit codes", "refused run named holder", "evictions", "max per pod", "max down", "result"],
+        rows,
+    )
+    return {"races": len(rows), "violations": len(violations)}, violations
+
+
+def table(title, header, rows):
+    print("\n" + title)
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  " + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
+    print(flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kill-window", type=float, default=20.0, help="kill within this many seconds of the start")
+    parser.add_argument("--replicas", type=int, default=10)
+    parser.add_argument("--restarts", type=int, default=3)
+    parser.add_argument("--downtime", type=float, default=5.0, help="seconds the API server stays down")
+    parser.add_argument("--races", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", choices=["kill", "restart", "race"], action="append")
+    parser.add_argument("--keep", action="store_true", help="leave the bk-drill cluster running")
+    options = parser.parse_args()
+    rng = random.Random(options.seed)
+    began = time.monotonic()
+    kubeconfig = subprocess.run([CLUSTER, "up"], env=ENV, check=True, stdout=subprocess.PIPE, text=True)
+    kubeconfig = kubeconfig.stdout.strip().splitlines()[-1]
+    client = kube.api_client({"kubeconfig": kubeconfig}, environ={})
+    started, summaries, violations = [], [], []
+    try:
+        drills = options.only or ["kill", "restart", "race"]
+        if "kill" in drills:
+            summary, problems = kill_drill(client, kubeconfig, options, rng)
+            summaries.append(("kill", summary))
+            violations += problems
+        if "restart" in drills:
+            summary, problems = restart_drill(client, kubeconfig, options, rng, started)
+            summaries.append(("restart", summary))
+            violations += problems
+        if "race" in drills:
+            summary, problems = race_drill(client, kubeconfig, options)
+            summaries.append(("race", summary))
+            violations += problems
+    finally:
+        if not options.keep:
+            subprocess.run([CLUSTER, "down"], env=ENV, check=False)
+        for process in started:
+            try:
+                process.wait(timeout=15)  # reap the API servers this script started
+            except subprocess.TimeoutExpired:
+                pass
+    table(
+        "Summary (seed %d, %.0f s)" % (options.seed, time.monotonic() - began),
+        ["drill", "figures"],
+        [[name, ", ".join("%s %s" % item for item in summary.items())] for name, summary in summaries],
+    )
+    for violation in violations:
+        print("VIOLATION: %s" % violation)
+    sys.exit(1 if violations else 0)
+
+
+if __name__ == "__main__":
+    main()
