@@ -266,6 +266,33 @@ def evictions(namespace, since):
     return counts
 
 
+def budget_blocked(namespace, since):
+    """Seconds evictions in ``namespace`` were refused by the PodDisruptionBudget (HTTP 429), per the audit log.
+
+    For each refused pod: from its first refusal to its eviction (or the last refusal).
+    """
+    refused, evicted = {}, {}
+    with audit_log().open("rb") as log:
+        log.seek(since)
+        for line in log.read().decode("utf-8", "replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            ref = entry.get("objectRef") or {}
+            if ref.get("subresource") != "eviction" or ref.get("namespace") != namespace:
+                continue
+            stamp = time.mktime(time.strptime(entry["requestReceivedTimestamp"][:19], "%Y-%m-%dT%H:%M:%S"))
+            stamp += float("0." + entry["requestReceivedTimestamp"][20:26])
+            code = entry.get("responseStatus", {}).get("code", 500)
+            if code == 429:
+                first, _last = refused.get(ref["name"], (stamp, stamp))
+                refused[ref["name"]] = (min(first, stamp), stamp)
+            elif code < 300 and ref["name"] in refused:
+                evicted.setdefault(ref["name"], stamp)
+    return sum(evicted.get(pod, last) - first for pod, (first, last) in refused.items())
+
+
 class Chain:
     """A 10-bookie cluster climbing VERSIONS; a fresh one when it is at the top."""
 
@@ -321,7 +348,7 @@ def kill_drill(client, kubeconfig, options, rng):
                     time.sleep(0.02)
             if run.poll() is not None:
                 run.communicate()
-                rows.append([trial, mode, "%s->%s" % (source, target), "%.1f" % delay, "-", "-", "-", "-", "-", "-"])
+                rows.append([trial, mode, "%s->%s" % (source, target), "%.1f" % delay] + ["-"] * 7)
                 rows[-1].append("finished before the kill; not counted")
                 continue
             killed_at = time.monotonic()
@@ -342,7 +369,9 @@ def kill_drill(client, kubeconfig, options, rng):
             problems.append("rerun failed: %s" % output[-1500:])
         if watch.most_down > 1:
             problems.append("%d bookies unavailable at once" % watch.most_down)
+        settle_audit(api.namespace)
         evicted = evictions(api.namespace, since)
+        blocked = budget_blocked(api.namespace, since)
         twice = sorted(pod for pod, count in evicted.items() if count > 1)
         if twice:
             problems.append("evicted twice: %s" % ", ".join(twice))
@@ -362,6 +391,7 @@ def kill_drill(client, kubeconfig, options, rng):
                 "%.1f" % recovered,
                 watch.most_down,
                 sum(evicted.values()),
+                "%.0f" % blocked,
                 "OK" if not problems else "VIOLATION",
             ]
         )
@@ -380,6 +410,7 @@ def kill_drill(client, kubeconfig, options, rng):
             "recover s",
             "max down",
             "evictions",
+            "budget-blocked s",
             "result",
         ],
         rows,
@@ -443,6 +474,7 @@ def restart_drill(client, kubeconfig, options, rng, started):
         api, source, target = chain.next()
         how = "playbook" if trial % 2 else "bk_upgrade task"
         command = upgrade_playbook if how == "playbook" else upgrade_task
+        since = settle_audit(api.namespace)
         with PodWatch(client, api.namespace, options.replicas) as watch:
             run = start(command(api.namespace, target), kubeconfig)
             wanted = rng.randint(2, options.replicas - 3)
@@ -471,6 +503,8 @@ def restart_drill(client, kubeconfig, options, rng, started):
         problems = status_problems(api, target, options.replicas)
         if watch.most_down > 1:
             problems.append("%d bookies unavailable at once" % watch.most_down)
+        settle_audit(api.namespace)
+        blocked = budget_blocked(api.namespace, since)
         if problems:
             violations.append("restart %d: %s" % (trial, "; ".join(problems)))
         rows.append(
@@ -484,6 +518,7 @@ def restart_drill(client, kubeconfig, options, rng, started):
                 "%.1f" % recovered,
                 watch.most_down,
                 "%.1f" % watch.blind,
+                "%.0f" % blocked,
                 "OK" if not problems else "VIOLATION",
             ]
         )
@@ -502,6 +537,7 @@ def restart_drill(client, kubeconfig, options, rng, started):
             "recover s",
             "max down",
             "watch blind s",
+            "budget-blocked s",
             "result",
         ],
         rows,
