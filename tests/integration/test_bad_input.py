@@ -94,10 +94,11 @@ class Audit:
 
 
 def run_module(module, arguments, environ):
-    """``ansible localhost -m bookkeeper.ops.<module>``: (parsed result, whole output)."""
+    """``ansible localhost -vvv -m bookkeeper.ops.<module>``: (parsed result, whole output)."""
     command = [
         os.path.join(os.path.dirname(sys.executable), "ansible"),
         "localhost",
+        "-vvv",
         "-m",
         "bookkeeper.ops.%s" % module,
         "-a",
@@ -487,9 +488,11 @@ def connection(request, operator, kubeconfig, credentials, tmp_path):
             return home, {}, []
         if kind == "crdless":
             return dict(home, K8S_AUTH_KUBECONFIG=request.getfixturevalue("crdless")[0]), {}, []
+        # As AWX's Kubernetes credential passes them: a token on the command line would be shown by
+        # ansible itself when an ad hoc task fails (it prints the task's arguments).
         server, ca = server_and_ca(kubeconfig)
         token = credentials[kind]
-        return home, {"host": server, "api_key": token, "ca_cert": ca}, [token]
+        return dict(home, K8S_AUTH_HOST=server, K8S_AUTH_API_KEY=token, K8S_AUTH_SSL_CA_CERT=ca), {}, [token]
 
     return make
 
