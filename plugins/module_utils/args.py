@@ -10,6 +10,7 @@ kubeconfig works unchanged.
 __metaclass__ = type
 
 import copy
+import re
 
 AUTH_ARG_SPEC = {
     "kubeconfig": {"type": "raw"},
@@ -94,6 +95,31 @@ def argspec(*extra):
     for part in extra:
         spec.update(copy.deepcopy(part))
     return spec
+
+
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_NAME_RULES = {
+    # option: (pattern, longest, what Kubernetes calls it)
+    "name": (re.compile(r"%s(\.%s)*" % (_LABEL, _LABEL)), 253, "a DNS-1123 subdomain"),
+    "namespace": (re.compile(_LABEL), 63, "a DNS-1123 label"),
+}
+
+
+def check_names(params):
+    """An error message for a cluster name or namespace Kubernetes would not accept, or None."""
+    for option, (pattern, longest, kind) in _NAME_RULES.items():
+        value = params.get(option)
+        if value is None:
+            continue
+        if not pattern.fullmatch(value) or len(value) > longest:
+            return "%s %r is not %s: lowercase letters, digits and '-'%s, at most %d characters" % (
+                option,
+                value,
+                kind,
+                " and '.'" if option == "name" else "",
+                longest,
+            )
+    return None
 
 
 def check_timeout(timeout):

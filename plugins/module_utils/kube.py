@@ -148,6 +148,13 @@ def _reason(error):
         return error.reason or str(error)
 
 
+def _transient(error):
+    """Whether an API error may go away by itself; a schema error that comes back as a 500 will not."""
+    if not error.status:
+        return True
+    return error.status in TRANSIENT_STATUSES and "failed to create typed patch object" not in _reason(error)
+
+
 def describe(error, what):
     """A KubeError for an ApiException raised while doing ``what``."""
     if error.status == 401:
@@ -157,7 +164,7 @@ def describe(error, what):
         )
     if error.status == 403:
         return KubeError("%s: forbidden by the API server (403): %s" % (what, _reason(error)))
-    retryable = error.status in TRANSIENT_STATUSES or error.status == 409 or not error.status
+    retryable = _transient(error) or error.status == 409
     return KubeError(
         "%s: %s (HTTP %s)%s" % (what, _reason(error), error.status, "; retryable, run again" if retryable else ""),
         retryable,
@@ -170,7 +177,7 @@ def retrying(what, call, *args, **kwargs):
         try:
             return call(*args, **kwargs)
         except ApiException as error:
-            if error.status not in TRANSIENT_STATUSES and error.status:
+            if not _transient(error):
                 raise
             failure = error
         except (OSError, urllib3.exceptions.HTTPError) as error:
@@ -243,6 +250,8 @@ class ClusterAPI:
     def find_cluster(self):
         """The cluster resource, or None when it does not exist yet."""
         what = "reading BookkeeperCluster %s/%s" % (self.namespace, self.name)
+        if not self.name:
+            raise KubeError("%s: the cluster name is empty" % what)
         try:
             return retrying(
                 what, self.custom.get_namespaced_custom_object, GROUP, API_VERSION, self.namespace, PLURAL, self.name

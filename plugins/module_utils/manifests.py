@@ -23,6 +23,47 @@ DEFAULT_JVM = {
 }
 
 
+# The spec fields whose type the workload depends on, as the CRD declares them: checked before
+# anything is sent, since the API server would refuse them only after the first write attempt.
+_SPEC_TYPES = {
+    ("version",): str,
+    ("replicas",): int,
+    ("upgradeTimeout",): int,
+    ("maxUnavailableBookkeeperReplicas",): int,
+    ("zookeeperUri",): str,
+    ("autoRecovery",): bool,
+    ("options",): dict,
+    ("jvmOptions",): dict,
+    ("image",): dict,
+    ("image", "imageSpec"): dict,
+    ("image", "imageSpec", "repository"): str,
+    ("image", "imageSpec", "pullPolicy"): str,
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "a mapping"}
+
+
+def spec_problem(spec):
+    """What is wrong with the types of a cluster spec, or None."""
+    for path, expected in sorted(_SPEC_TYPES.items()):
+        value, found = spec, True
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                found = False
+                break
+            value = value[key]
+        if not found or value is None:
+            continue
+        wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if wrong:
+            return "spec.%s must be %s, got %r" % (".".join(path), _TYPE_NAMES[expected], value)
+    for key, value in (spec.get("options") or {}).items():
+        if not isinstance(value, str):
+            return "spec.options.%s must be a string (BookKeeper options are strings), got %r" % (key, value)
+    if isinstance(spec.get("replicas"), int) and not isinstance(spec.get("replicas"), bool) and spec["replicas"] < 1:
+        return "spec.replicas must be 1 or more, got %d" % spec["replicas"]
+    return None
+
+
 def labels(name, component=None):
     result = {"app": "bookkeeper-cluster", "bookkeeper_cluster": name}
     if component:

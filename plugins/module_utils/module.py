@@ -6,7 +6,8 @@ __metaclass__ = type
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, operations, runner
 
@@ -42,15 +43,49 @@ def execute(module, operation):
     module.exit_json(**result)
 
 
+def unparsable_dict(argument_spec, raw):
+    """A message naming a dict option given as a string that is neither JSON nor key=value, or None.
+
+    Ansible's own message for it does not say which option is wrong.
+    """
+    for name, option in argument_spec.items():
+        if option.get("type") != "dict" or "options" not in option:
+            continue
+        for key in [name] + list(option.get("aliases") or []):
+            value = raw.get(key)
+            if not isinstance(value, str):
+                continue
+            try:
+                check_type_dict(value)
+            except TypeError:
+                return "%s must be a dictionary of %s (YAML, JSON or key=value pairs), not a plain string" % (
+                    name,
+                    ", ".join(sorted(option["options"])),
+                )
+    return None
+
+
+def _untyped(argument_spec):
+    """The spec with every option accepted as it is, to fail cleanly (secrets still hidden)."""
+    return {
+        name: {"type": "raw", "aliases": option.get("aliases") or [], "no_log": option.get("no_log", False)}
+        for name, option in argument_spec.items()
+    }
+
+
 def run(argument_spec, operation, **rules):
     """The whole life of a bk_* module: parse options, check them, run ``operation(api, params, check_mode)``.
 
     ``rules`` are AnsibleModule's option rules (required_if, mutually_exclusive...).
     """
+    problem = unparsable_dict(argument_spec, _load_params())
+    if problem:
+        AnsibleModule(argument_spec=_untyped(argument_spec), supports_check_mode=True).fail_json(msg=problem)
     ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **rules)
     params = ansible_module.params
+    problem = args.check_names(params)
     if params.get("timeout") is not None:
-        problem = args.check_timeout(params["timeout"])
-        if problem:
-            ansible_module.fail_json(msg=problem)
+        problem = problem or args.check_timeout(params["timeout"])
+    if problem:
+        ansible_module.fail_json(msg=problem)
     execute(ansible_module, lambda api: operation(api, params, ansible_module.check_mode))

@@ -87,6 +87,23 @@ def _roll_back_automatically(api, failure, wait, timeout, health):
     )
 
 
+def _check_pod(snapshot, pod):
+    """Refuse a ``pod`` option that names no bookie of the cluster (ordinals of its StatefulSets)."""
+    if not pod:
+        return
+    cluster = snapshot["cluster"]
+    bookies = [
+        "%s-%d" % (machine.workload_name(cluster["metadata"]["name"], component["name"]), ordinal)
+        for component in snapshot["components"]
+        for ordinal in range(machine.spec_replicas(cluster))
+    ]
+    if pod not in bookies:
+        shown = ", ".join(bookies[:5]) + (", ..." if len(bookies) > 5 else "")
+        raise Refused(
+            "pod %s is not a bookie of cluster %s; its bookies are %s" % (pod, cluster["metadata"]["name"], shown)
+        )
+
+
 def _set_version(api, version):
     """Set spec.version unless it is already ``version``; True when written."""
     for _attempt in range(runner.MAX_CONFLICTS):
@@ -107,6 +124,7 @@ def upgrade(api, version, wait, timeout, check_mode, pod=None, health=None, auto
     verdict = admission.check_upgrade(status, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
+    _check_pod(snapshot, pod)
     abort = machine.abort_requested(snapshot["cluster"])
     if abort is not None and not cond.is_true(status.get("conditions"), cond.UPGRADING):
         raise Refused(
@@ -146,6 +164,7 @@ def rollback(api, version, wait, timeout, check_mode, pod=None, health=None, hel
     verdict = admission.check_rollback(status, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
+    _check_pod(snapshot, pod)
     revision = entries = None
     if helm_options:
         revision, entries = helm_revision(api, helm_options, verdict.target)
@@ -262,10 +281,9 @@ def status(api, condition, check_mode):
 def checked_version(version):
     """``version`` when well formed; otherwise Refused, raised before anything is written."""
     try:
-        versions.parse(version)
+        return versions.check_requested(version)
     except versions.VersionError as error:
         raise Refused(str(error))
-    return version
 
 
 def deploy(api, spec, crd, wait, timeout, check_mode):
@@ -274,6 +292,9 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
     spec.version is only set when the cluster is created: later version changes
     are upgrades, made by bk_upgrade, and a deploy run never undoes them.
     """
+    problem = manifests.spec_problem(spec)
+    if problem:
+        raise Refused(problem)
     changed = []
     if crd:
         if kube.apply_object(api.client, crd, check_mode)[0]:

@@ -14,7 +14,9 @@ import re
 DEFAULT_VERSION = "0.11.0"
 DEFAULT_REPOSITORY = "pravega/bookkeeper"
 
-_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)([-+.][0-9A-Za-z][0-9A-Za-z.+_-]*)?$")
+_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)([-+.][0-9A-Za-z][0-9A-Za-z.+_-]*)?")
+# What an image tag may be; a requested version becomes the tag of the bookies' image.
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 VERSION_FORM = "X.Y.Z with an optional leading 'v' and suffix, such as 0.13.0 or 0.6.0-2252.b6f6512"
 
 
@@ -29,10 +31,21 @@ def parse(text):
             "request version is not in valid format: %r is a %s, expected a string of the form %s"
             % (text, type(text).__name__, VERSION_FORM)
         )
-    match = _VERSION_RE.match(text.strip())
+    match = _VERSION_RE.fullmatch(text)
     if not match:
         raise VersionError("request version is not in valid format: %r (expected %s)" % (text, VERSION_FORM))
     return tuple(int(part) for part in match.groups()[:3])
+
+
+def check_requested(text):
+    """``text`` when it can be requested as a version: well formed and usable as an image tag."""
+    parse(text)
+    if not _TAG_RE.fullmatch(text):
+        raise VersionError(
+            "request version is not in valid format: %r cannot be an image tag (letters, digits, '_', '.' and '-', "
+            "at most 128)" % text
+        )
+    return text
 
 
 def is_valid(text):

@@ -384,6 +384,42 @@ CASES = [
         "operator",
         ["forbidden by the API server (403)", "impersonate"],
     ),
+    (
+        "version-trailing-space",
+        "bk_upgrade",
+        {"name": "healthy", "version": GOOD + " "},
+        "operator",
+        ["'%s '" % GOOD, "X.Y.Z"],
+    ),
+    (
+        "version-not-an-image-tag",
+        "bk_upgrade",
+        {"name": "healthy", "version": GOOD + "+build.1"},
+        "operator",
+        ["cannot be an image tag"],
+    ),
+    (
+        "pod-not-a-bookie",
+        "bk_upgrade",
+        {"name": "healthy", "version": GOOD, "pod": "nosuch-bookie-7"},
+        "operator",
+        ["pod nosuch-bookie-7 is not a bookie of cluster healthy", "healthy-bookie-0"],
+    ),
+    ("empty-name", "bk_status", {"name": ""}, "operator", ["name '' is not a DNS-1123 subdomain"]),
+    (
+        "deploy-spec-wrong-type",
+        "bk_deploy",
+        {"name": "typo", "spec": {"version": STABLE, "replicas": "three"}},
+        "operator",
+        ["spec.replicas must be an integer, got 'three'"],
+    ),
+    (
+        "health-check-as-a-word",
+        "bk_upgrade",
+        {"name": "healthy", "version": GOOD, "health_check": "bookkeeper"},
+        "operator",
+        ["health_check must be a dictionary of command, port, timeout, type"],
+    ),
 ]
 
 

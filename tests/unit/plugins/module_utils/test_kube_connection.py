@@ -100,6 +100,17 @@ def test_api_errors_are_described_for_humans():
     unavailable = kube.describe(error(503, "not json"), "reading")
     assert unavailable.retryable and "retryable" in str(unavailable)
     assert not kube.describe(error(422, "{}"), "writing").retryable
+    schema = error(500, '{"message": "failed to create typed patch object: .spec.replicas: expected numeric"}')
+    assert not kube.describe(schema, "applying").retryable, "a wrong field type does not go away on a rerun"
+    calls = []
+
+    def mistyped():
+        calls.append(1)
+        raise schema
+
+    with pytest.raises(kube.ApiException):
+        kube.retrying("applying", mistyped)
+    assert len(calls) == 1, "not retried"
 
 
 def test_timeouts_are_bounded():

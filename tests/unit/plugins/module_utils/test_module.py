@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, module, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, operations, runner
 
 
 class Exit(Exception):
@@ -94,3 +94,14 @@ def test_refusals_failures_and_api_errors_fail_the_task():
     assert failed.failed and failed.result["changed"] and "diff" in failed.result
     api_error = run(raising(kube.KubeError("down", retryable=True)))
     assert api_error.result == {"msg": "down", "retryable": True}
+
+
+def test_a_dict_option_given_as_a_plain_string_is_named():
+    spec = args.argspec(args.HEALTH_ARG_SPEC)
+    assert module.unparsable_dict(spec, {"health_check": "bookkeeper"}) == (
+        "health_check must be a dictionary of command, port, timeout, type, url, validate_certs (YAML, JSON or "
+        "key=value pairs), not a plain string"
+    )
+    assert module.unparsable_dict(spec, {"health_check": "type=bookkeeper"}) is None
+    assert module.unparsable_dict(spec, {"health_check": {"type": "bookkeeper"}}) is None
+    assert module.unparsable_dict(spec, {"proxy_headers": "secret"}).startswith("proxy_headers must be a dictionary")

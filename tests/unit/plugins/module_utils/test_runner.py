@@ -83,6 +83,23 @@ def test_operations_upgrade_refuses_a_downgrade_without_writing():
     assert api.writes == [] and api.lease == []
 
 
+def test_a_pod_option_naming_no_bookie_is_refused_without_writing():
+    api = FakeAPI("0.13.0")
+    with pytest.raises(operations.Refused) as refused:
+        operations.upgrade(api, "0.14.0", True, 60, False, pod="nosuch-bookie-7")
+    assert str(refused.value) == (
+        "pod nosuch-bookie-7 is not a bookie of cluster bk; its bookies are bk-bookie-0, bk-bookie-1, bk-bookie-2"
+    )
+    assert api.writes == [] and api.lease == []
+    failed = FakeAPI("0.14.0", {"0.14.0": "pull"})
+    with pytest.raises(runner.RunFailed):
+        drive(failed)
+    written = len(failed.writes)
+    with pytest.raises(operations.Refused, match="pod bk-bookie-3 is not a bookie of cluster bk"):
+        operations.rollback(failed, None, True, 60, False, pod="bk-bookie-3")
+    assert len(failed.writes) == written
+
+
 def test_operations_upgrade_check_mode_returns_the_plan_and_writes_nothing():
     api = FakeAPI("0.13.0")
     result = operations.upgrade(api, "0.14.0", True, 60, True)

@@ -50,3 +50,17 @@ def test_history_rules():
 def test_image_defaults_the_repository():
     assert versions.image("", "0.13.0") == "pravega/bookkeeper:0.13.0"
     assert versions.image("registry.local/bk", "0.13.0") == "registry.local/bk:0.13.0"
+
+
+@pytest.mark.parametrize("text", ["0.14.0 ", " 0.14.0", "0.14.0\n", "0.14.0\t"])
+def test_whitespace_is_not_part_of_a_version(text):
+    with pytest.raises(versions.VersionError, match="request version is not in valid format"):
+        versions.parse(text)
+
+
+def test_a_requested_version_must_be_usable_as_an_image_tag():
+    assert versions.check_requested("0.6.0-2252.b6f6512") == "0.6.0-2252.b6f6512"
+    for text in ("10.20.30+build.1", "0.14.0-" + "a" * 130):
+        with pytest.raises(versions.VersionError, match="cannot be an image tag"):
+            versions.check_requested(text)
+    assert versions.parse("10.20.30+build.1") == (10, 20, 30), "such a version in a status still compares"
