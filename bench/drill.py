@@ -461,7 +461,9 @@ def start_apiserver():
 
 def wait_ready(seconds=60):
     deadline = time.monotonic() + seconds
-    while subprocess.run([CLUSTER, "kubectl", "get", "--raw", "/readyz"], env=ENV, capture_output=True).returncode:
+    while subprocess.run(
+        [CLUSTER, "kubectl", "get", "--raw", "/readyz"], env=ENV, capture_output=True, check=False
+    ).returncode:
         if time.monotonic() > deadline:
             raise RuntimeError("the API server of %s is not ready after %d s" % (NAME, seconds))
         time.sleep(0.1)

@@ -78,7 +78,7 @@ def run(argument_spec, operation, **rules):
 
     ``rules`` are AnsibleModule's option rules (required_if, mutually_exclusive...).
     """
-    problem = unparsable_dict(argument_spec, _load_params())
+    problem = unparsable_dict(argument_spec, _load_params() or {})
     if problem:
         AnsibleModule(argument_spec=_untyped(argument_spec), supports_check_mode=True).fail_json(msg=problem)
     ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **rules)
