@@ -28,7 +28,9 @@ def raising(error):
 def api(monkeypatch):
     monkeypatch.setattr(kube, "RETRY_DELAYS", ())
     cluster = kube.ClusterAPI(kube.k8s.ApiClient(kube.k8s.Configuration()), "bk", "pravega", holder="me/1/x")
-    cluster.core, cluster.custom, cluster.coordination = (types.SimpleNamespace() for _ in range(3))
+    cluster.core = types.SimpleNamespace()
+    cluster.custom = types.SimpleNamespace()
+    cluster.coordination = types.SimpleNamespace()
     return cluster
 
 
@@ -85,7 +87,6 @@ class FakeWatch:
 
     def stream(self, *args, **kwargs):
         raise self.error
-        yield  # a generator, as the client's stream is
 
     def stop(self):
         pass
