@@ -42,6 +42,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
 NAME = "bk-drill"
@@ -144,35 +145,11 @@ class PodWatch:
 
 
 # Processes
-def descendants(pid):
-    children = collections.defaultdict(list)
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children[int(fields[1])].append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def cmdline(pid):
     try:
         return pathlib.Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def kill(pids):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def start(command, kubeconfig):

@@ -30,6 +30,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
 READY_SECONDS = 1.0
@@ -127,23 +128,16 @@ def module_rollout(client, kubeconfig, replicas):
     return wall, counts
 
 
-def process_table():
-    """pid -> (parent pid, command line, resident set in KiB) of every process we can read."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
-            with open("/proc/%s/status" % entry) as handle:
-                rss = [int(line.split()[1]) for line in handle if line.startswith("VmRSS:")]
-        except (OSError, ValueError, IndexError):
-            continue
-        table[int(entry)] = (parent, command, rss[0] if rss else 0)
-    return table
+def resident_kib(pid):
+    """The resident set of a process in KiB, and its command line; (0, "") once it is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        with open("/proc/%d/status" % pid) as handle:
+            rss = [int(line.split()[1]) for line in handle if line.startswith("VmRSS:")]
+    except OSError:
+        return 0, ""
+    return (rss[0] if rss else 0), command
 
 
 class TreeMemory(threading.Thread):
@@ -161,29 +155,17 @@ class TreeMemory(threading.Thread):
 
     def run(self):
         while not self.stopping.is_set():
-            table = process_table()
-            tree = {self.root}
-            for pid in sorted(table):
-                chain, seen = pid, set()
-                while chain in table and chain not in seen:
-                    seen.add(chain)
-                    if table[chain][0] in tree or chain in tree:
-                        tree.update(seen)
-                        break
-                    chain = table[chain][0]
-            for pid in tree & set(table):
-                _parent, command, rss = table[pid]
-                kind = (
-                    "playbook"
-                    if pid == self.root
-                    else "module"
-                    if "AnsiballZ" in command
-                    else "worker"
-                    if "ansible-playbook" in command
-                    else None
-                )
-                if kind:
-                    self.peak[kind] = max(self.peak[kind], rss)
+            for pid in [self.root, *descendants(self.root)]:
+                rss, command = resident_kib(pid)
+                if pid == self.root:
+                    kind = "playbook"
+                elif "AnsiballZ" in command:
+                    kind = "module"
+                elif "ansible-playbook" in command:
+                    kind = "worker"
+                else:
+                    continue
+                self.peak[kind] = max(self.peak[kind], rss)
             self.stopping.wait(0.1)
 
 

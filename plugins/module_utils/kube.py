@@ -56,6 +56,13 @@ class KubeError(Exception):
         self.retryable = retryable
 
 
+class LeaseHeld(KubeError):
+    """Another run holds the cluster's Lease."""
+
+    def __init__(self, message):
+        super(LeaseHeld, self).__init__(message, retryable=True)
+
+
 class Conflict(Exception):
     """The object changed since it was read: observe again and decide again."""
 
@@ -492,24 +499,20 @@ class ClusterAPI:
     def wait_for_change(self, seconds):
         """Block until a pod of the cluster changes, or ``seconds`` pass."""
         seconds = max(1, int(round(seconds)))
-        stream = k8s_watch.Watch()
         try:
-            for _event in stream.stream(
+            for _event in self.watch(
                 self.core.list_namespaced_pod,
-                self.namespace,
+                self.pods_version,
+                seconds,
+                namespace=self.namespace,
                 label_selector=self.selector(None),
-                resource_version=self.pods_version,
-                timeout_seconds=seconds,
                 allow_watch_bookmarks=False,
             ):
                 break
         except ApiException as error:
-            if error.status != 410:  # 410: the version is too old; observing again is the answer
-                raise describe(error, "watching the pods of %s/%s" % (self.namespace, self.name))
+            raise describe(error, "watching the pods of %s/%s" % (self.namespace, self.name))
         except (OSError, urllib3.exceptions.HTTPError):
             time.sleep(min(seconds, 1))
-        finally:
-            stream.stop()
 
     def list_clusters(self, **query):
         """The namespace's BookkeeperClusters (a list call the progress display also watches)."""
@@ -582,14 +585,14 @@ class ClusterAPI:
                     else None
                 )
                 if holder and holder != self.holder and expires and expires > now and not _holder_is_dead(holder):
-                    raise KubeError(self._held_message(holder, expires), retryable=True)
+                    raise LeaseHeld(self._held_message(holder, expires))
                 self.coordination.replace_namespaced_lease(
                     self.lease_name, self.namespace, self._lease_body(now, lease)
                 )
         except ApiException as error:
             if error.status == 409:
                 lease = self._read_lease() or {"spec": {}}
-                raise KubeError(self._held_message(lease["spec"].get("holderIdentity"), None), retryable=True)
+                raise LeaseHeld(self._held_message(lease["spec"].get("holderIdentity"), None))
             raise describe(error, what)
         self.lease_renewed = now
 

@@ -49,7 +49,9 @@ def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, a
             result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None, health=health)
         except runner.RunFailed as failure:
             failure.result["changed"] = True
-            if auto_rollback and _upgrade_failed(api):
+            if auto_rollback and cond.is_true(
+                failure.result["diff"]["after"].get("conditions"), cond.ERROR, cond.UPGRADE_FAILED
+            ):
                 _roll_back_automatically(api, failure, wait, timeout - (time.monotonic() - started), health)
             raise
         result["changed"] = result["changed"] or changed
@@ -58,15 +60,10 @@ def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, a
         api.release()
 
 
-def _upgrade_failed(api):
-    status = api.get_cluster().get("status") or {}
-    return cond.is_true(status.get("conditions"), cond.ERROR, cond.UPGRADE_FAILED)
-
-
 def _roll_back_automatically(api, failure, wait, timeout, health):
     """After a failed upgrade: roll back to the last stable version, then raise what happened."""
     failed_steps = failure.result["steps"]
-    target = versions.last_stable((api.get_cluster().get("status") or {}).get("versionHistory"))
+    target = failure.result["cluster"]["last_stable_version"]
     _set_version(api, target)
     try:
         result = runner.drive(api, machine.AUTO_ROLLBACK, wait, max(timeout, 1), health=health)
@@ -222,7 +219,7 @@ def abort(api, reason, wait, timeout, check_mode):
     while True:
         try:
             api.acquire(utcnow())
-        except KubeError:
+        except kube.LeaseHeld:
             pass  # another run drives the upgrade: it stops at its next step
         else:
             try:

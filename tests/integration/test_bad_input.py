@@ -28,12 +28,12 @@ from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     service_account_kubeconfig,
     wait_for,
 )
+from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     GOOD,
     MISSING,
     STABLE,
     failed_upgrade,
-    kill_tree,
 )
 
 # The collection's User-Agents all start so (kube.USER_AGENT is bookkeeper-ops/<version>).

@@ -3,7 +3,6 @@
 import json
 import os
 import pathlib
-import signal
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
+from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 
 STABLE = "0.13.0"
 MISSING = "0.14.0-2252.b6f6512"  # not in scripts/cluster/registry.yaml: its image does not exist
@@ -265,32 +265,6 @@ def upgrade_process(namespace, kubeconfig, version=GOOD):
         start_new_session=True,
         env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
     )
-
-
-def descendants(pid):
-    """The processes below ``pid``; Ansible's workers start sessions of their own, so a group kill misses them."""
-    children = {}
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def kill_tree(pid):
-    """kill -9 of a playbook run and every process it started, as when its machine or container dies."""
-    for victim in [pid, *descendants(pid)]:
-        try:
-            os.kill(victim, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def test_a_killed_run_is_resumed_without_two_bookies_down(client, kubectl, kubeconfig, namespace):
