@@ -30,7 +30,6 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import pods
 BOOKKEEPER = "bookkeeper"
 HTTP = "http"
 COMMAND = "command"
-KINDS = (BOOKKEEPER, HTTP, COMMAND)
 
 UNDER_REPLICATED_PATH = "api/v1/autorecovery/list_under_replicated_ledger"
 NONE_UNDER_REPLICATED = "No under replicated ledgers found"

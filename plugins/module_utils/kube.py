@@ -21,6 +21,7 @@ import time
 import uuid
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import helm
 from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ENV
 
 try:
@@ -448,7 +449,7 @@ class ClusterAPI:
         return [
             item["data"]["release"]
             for item in secrets["items"]
-            if item.get("type") == "helm.sh/release.v1" and "release" in (item.get("data") or {})
+            if item.get("type") == helm.RELEASE_SECRET_TYPE and "release" in (item.get("data") or {})
         ]
 
     def annotate(self, key, value):
