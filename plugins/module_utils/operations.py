@@ -258,7 +258,7 @@ def status(api, condition, check_mode):
             condition["status"],
             utcnow(),
             condition.get("reason") or "",
-            condition.get("message") or "",
+            condition.get("text") or "",
         )
         if after == before:
             return result

@@ -145,6 +145,8 @@ def test_operations_status_sets_a_condition_once():
     first = operations.status(api, wanted, False)
     assert first["changed"] is True
     assert cond.is_true(first["cluster"]["conditions"], "Error", "UpgradeFailed")
+    assert cond.find(first["cluster"]["conditions"], "Error")["message"] == "manual"
+    assert cond.find(api.fake.cr["status"]["conditions"], "Error")["message"] == "manual"
     assert operations.status(api, wanted, False)["changed"] is False
     assert operations.status(api, None, False)["changed"] is False
 
