@@ -31,6 +31,14 @@ class Timeline:
             print("  [watch] " + line, flush=True)
 
 
+def condition_note(condition):
+    """(type, line) of a condition; the fields a writer leaves out when empty (omitempty) read as empty."""
+    kind = condition.get("type") or "?"
+    state = condition.get("status") or "Unknown"
+    detail = ", ".join(part for part in (condition.get("reason"), condition.get("message")) if part)
+    return kind, "%-18s %-5s %s" % (kind, state, detail)
+
+
 def follow_cluster(custom, namespace, name, timeline):
     seen = {}
     for event in watch.Watch().stream(
@@ -38,11 +46,10 @@ def follow_cluster(custom, namespace, name, timeline):
     ):
         status = event["object"].get("status") or {}
         for condition in status.get("conditions") or ():
-            key = (condition["status"], condition.get("reason", ""), condition.get("message", ""))
-            if seen.get(condition["type"]) != key:
-                seen[condition["type"]] = key
-                detail = ", ".join(part for part in key[1:] if part)
-                timeline.note("%-18s %-5s %s" % (condition["type"], key[0], detail))
+            kind, line = condition_note(condition)
+            if seen.get(kind) != line:
+                seen[kind] = line
+                timeline.note(line)
 
 
 def follow_pods(core, namespace, name, timeline):

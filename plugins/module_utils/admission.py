@@ -40,7 +40,7 @@ def check_upgrade(status, requested):
     status = status or {}
     conditions = status.get("conditions") or []
     current = status.get("currentVersion", "")
-    last_stable = versions.last_stable(status.get("versionHistory"))
+    last_stable = versions.last_stable(versions.history(status))
     try:
         versions.parse(requested)
     except versions.VersionError as error:
@@ -74,7 +74,7 @@ def check_rollback(status, requested=None):
     """Verdict on a rollback to ``requested`` (default: the last stable version)."""
     status = status or {}
     conditions = status.get("conditions") or []
-    last_stable = versions.last_stable(status.get("versionHistory"))
+    last_stable = versions.last_stable(versions.history(status))
     if requested is not None:
         try:
             versions.parse(requested)

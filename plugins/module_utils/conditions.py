@@ -37,6 +37,8 @@ REASONS = ("", UPDATING, UPGRADE_FAILED, ROLLBACK_FAILED)
 TRUE = "True"
 FALSE = "False"
 STATUSES = (TRUE, FALSE, "Unknown")
+# The fields of a condition. The reference leaves out the empty ones but type and status (omitempty).
+FIELDS = ("type", "status", "reason", "message", "lastUpdateTime", "lastTransitionTime")
 
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -68,6 +70,13 @@ def find(conditions, condition_type):
         if condition.get("type") == condition_type:
             return condition
     return None
+
+
+def complete(condition):
+    """A copy of the condition with every field present, empty when the stored one leaves it out."""
+    result = dict.fromkeys(FIELDS, "")
+    result.update((key, value) for key, value in condition.items() if value is not None)
+    return result
 
 
 def is_true(conditions, condition_type, reason=None):

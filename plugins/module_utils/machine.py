@@ -150,14 +150,31 @@ def observed(snapshot):
 
 
 def _refreshed(snapshot, now):
+    """The stored status with the observed counts, and what the reference leaves out or empty filled in.
+
+    Its empty fields are missing (omitempty); versionHistory is seeded with the
+    current version, as the reference does; a rollout condition that is True
+    without a targetVersion is cleared, as the reference cancels such a rollout,
+    since carrying it on would point the pods at an empty image tag.
+    """
     status = copy.deepcopy(snapshot["cluster"].get("status") or {})
     status.update(observed(snapshot))
-    status.setdefault("targetVersion", "")
+    status["targetVersion"] = status.get("targetVersion") or ""
+    status["versionHistory"] = versions.history(status)
     all_ready = status["readyReplicas"] == status["replicas"]
-    status["conditions"] = cond.set_condition(
-        cond.with_defaults(status.get("conditions")), cond.PODS_READY, cond.TRUE if all_ready else cond.FALSE, now
-    )
+    conditions = cond.with_defaults(status.get("conditions"))
+    if not status["targetVersion"]:
+        for active in (cond.UPGRADING, cond.ROLLBACK_IN_PROGRESS):
+            if cond.is_true(conditions, active):
+                conditions = cond.clear(conditions, active, now)
+                status.pop("rollout", None)
+    status["conditions"] = cond.set_condition(conditions, cond.PODS_READY, cond.TRUE if all_ready else cond.FALSE, now)
     return status
+
+
+def _error_text(error):
+    """What the Error condition says; the reference leaves out an empty message."""
+    return error.get("message") or error.get("reason") or "no message recorded"
 
 
 def _decision(snapshot, kind, message, status, action=None, event=None):
@@ -202,7 +219,7 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
     status = _refreshed(snapshot, now)
     conditions = status["conditions"]
     spec_version = versions.effective((cluster.get("spec") or {}).get("version"))
-    current = status.get("currentVersion", "")
+    current = status.get("currentVersion") or ""
     if not current:
         status.update(currentVersion=spec_version, versionHistory=[spec_version], targetVersion="")
         return _decision(snapshot, INITIALIZE, "recorded %s as the current version" % spec_version, status)
@@ -213,12 +230,12 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
         if abort is not None:
             return _abort(snapshot, status, now, abort)
         return _rollout(snapshot, status, now, UPGRADE, limits)
-    last_stable = versions.last_stable(status.get("versionHistory"))
+    last_stable = versions.last_stable(status["versionHistory"])
     error = cond.find(conditions, cond.ERROR)
     if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED):
         if spec_version == last_stable:
             return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
-        message = "upgrade failed: %s; set spec.version back to %s to roll back" % (error["message"], last_stable)
+        message = "upgrade failed: %s; set spec.version back to %s to roll back" % (_error_text(error), last_stable)
         return _hold(snapshot, status, message, current)
     if cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED):
         if intent == ROLLBACK and spec_version == last_stable:
@@ -226,12 +243,12 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
         if _is_upgrade(spec_version, current):
             return _start_upgrade(snapshot, status, now, spec_version)
         message = "rollback failed: %s; fix the cause, then roll back to %s again or upgrade to a new version" % (
-            error["message"],
+            _error_text(error),
             last_stable,
         )
         return _hold(snapshot, status, message, current)
     if cond.is_true(conditions, cond.ERROR):
-        return _hold(snapshot, status, "cluster is in error state: %s" % error["message"], current)
+        return _hold(snapshot, status, "cluster is in error state: %s" % _error_text(error), current)
     if spec_version == current:
         action = _drifted_template(cluster, snapshot, current)
         return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, action)

@@ -7,6 +7,7 @@ __metaclass__ = type
 import copy
 import datetime
 
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, machine, pods, versions
 
 _LOOSE = faults.Limits(
@@ -53,13 +54,13 @@ def summarize(snapshot, now=None):
         "name": cluster["metadata"]["name"],
         "namespace": cluster["metadata"].get("namespace", ""),
         "spec_version": versions.effective((cluster.get("spec") or {}).get("version")),
-        "current_version": status.get("currentVersion", ""),
-        "target_version": status.get("targetVersion", ""),
+        "current_version": status.get("currentVersion") or "",
+        "target_version": status.get("targetVersion") or "",
         "version_history": list(status.get("versionHistory") or []),
-        "last_stable_version": versions.last_stable(status.get("versionHistory")),
+        "last_stable_version": versions.last_stable(versions.history(status)),
         "replicas": machine.spec_replicas(cluster),
-        "ready_replicas": status.get("readyReplicas", 0),
-        "conditions": copy.deepcopy(status.get("conditions") or []),
+        "ready_replicas": status.get("readyReplicas") or 0,
+        "conditions": [cond.complete(condition) for condition in status.get("conditions") or ()],
         "rollout": copy.deepcopy(status.get("rollout") or {}),
         "last_rollout": copy.deepcopy(status.get("lastRollout") or {}),
         "components": components,

@@ -72,6 +72,13 @@ def last_stable(history):
     return history[-1] if history else ""
 
 
+def history(status):
+    """status.versionHistory; when it is missing, the current version alone, as the reference seeds it."""
+    recorded = list(status.get("versionHistory") or [])
+    current = status.get("currentVersion")
+    return recorded or ([current] if current else [])
+
+
 def append_history(history, version):
     """versionHistory after a completed upgrade: the version is added unless it is already last."""
     history = list(history or [])

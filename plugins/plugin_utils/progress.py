@@ -54,8 +54,9 @@ def pod_line(pod):
 
 def condition_line(condition):
     """A condition in a few words; the progress count of a rollout is spelled out."""
-    text = "%s %s" % (condition["type"], condition["status"])
-    reason, message = condition.get("reason") or "", condition.get("message") or ""
+    condition = cond.complete(condition)
+    text = "%s %s" % (condition["type"], condition["status"] or "Unknown")
+    reason, message = condition["reason"], condition["message"]
     if reason == cond.UPDATING and message.isdigit():
         return "%s: %s bookie(s) updated" % (text, message)
     details = [part for part in (reason, message) if part]
@@ -157,6 +158,7 @@ class Progress:
     def _cluster(self):
         def handle(cluster, quiet):
             for condition in (cluster.get("status") or {}).get("conditions") or ():
+                condition = cond.complete(condition)
                 if condition["type"] != cond.PODS_READY:
                     line = condition_line(condition)
                     self.show("condition/" + condition["type"], line, quiet and condition["status"] != cond.TRUE)
