@@ -9,7 +9,19 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, operations, redaction, runner
+
+
+class _Module(AnsibleModule):
+    """AnsibleModule that hides the secrets of an inline kubeconfig like those of no_log options.
+
+    AnsibleModule logs its invocation, and fails on invalid options, within its constructor:
+    the secrets are added to its no_log values as soon as the parameters are read.
+    """
+
+    def _load_params(self):
+        super(_Module, self)._load_params()
+        self.no_log_values.update(redaction.connection_secrets(self.params))
 
 
 def connect(module):
@@ -37,6 +49,8 @@ def execute(module, operation):
         module.fail_json(msg=str(failure), **failure.result)
     except kube.KubeError as error:
         module.fail_json(msg=str(error), retryable=error.retryable)
+    except Exception as error:  # reported by fail_json, which hides the secrets its message may quote
+        module.fail_json(msg="unexpected %s: %s" % (type(error).__name__, error))
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff
@@ -80,8 +94,8 @@ def run(argument_spec, operation, **rules):
     """
     problem = unparsable_dict(argument_spec, _load_params() or {})
     if problem:
-        AnsibleModule(argument_spec=_untyped(argument_spec), supports_check_mode=True).fail_json(msg=problem)
-    ansible_module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **rules)
+        _Module(argument_spec=_untyped(argument_spec), supports_check_mode=True).fail_json(msg=problem)
+    ansible_module = _Module(argument_spec=argument_spec, supports_check_mode=True, **rules)
     params = ansible_module.params
     problem = args.check_names(params)
     if params.get("timeout") is not None:

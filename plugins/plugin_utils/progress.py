@@ -17,12 +17,13 @@ import os
 import threading
 import time
 
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, kube, pods
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, kube, pods, redaction
 
 display = Display()
 # Option aliases of the modules, to read the task's connection options as the module does.
@@ -192,13 +193,14 @@ class ProgressAction(ActionBase):
         wanted = boolean(args.get("progress", True), strict=False) and boolean(args.get("wait", True), strict=False)
         if self._play_context.check_mode or not wanted:
             return contextlib.nullcontext()
+        hidden = redaction.connection_secrets(args)  # as the module hides them from its result
         try:
             params = {_ALIASES.get(key, key): value for key, value in args.items()}
             client = kube.api_client(params, os.environ)
             client.user_agent = USER_AGENT
             api = kube.ClusterAPI(client, params["name"], params.get("namespace") or "default")
         except Exception as error:  # no display is better than a failed task
-            display.vv("bookkeeper.ops: no progress display: %s" % error)
+            display.vv(remove_values("bookkeeper.ops: no progress display: %s" % error, hidden))
             return contextlib.nullcontext()
         label = args.get("pod") or api.name
-        return Progress(api, lambda line: display.display("  %s %s" % (label, line)))
+        return Progress(api, lambda line: display.display(remove_values("  %s %s" % (label, line), hidden)))
