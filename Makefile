@@ -57,7 +57,15 @@ sanity: venv
 	  | tar -cf - -T - | tar -xf - -C $(COPY)
 	cd $(COPY) && git init -q && git add -A && ansible-test sanity --python 3.11 --venv --color no --exclude scripts/
 
-unit: venv links
+# Only kubernetes.core is kept of the ansible package: the rest is about 470 MB.
+REFERENCE := $(CURDIR)/build/reference
+$(REFERENCE)/.stamp: requirements/reference.txt $(VENV)/.stamp
+	rm -rf $(REFERENCE)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --target $(REFERENCE) -r requirements/reference.txt
+	find $(REFERENCE)/ansible_collections -mindepth 1 -maxdepth 1 ! -name kubernetes -exec rm -rf {} +
+	touch $@
+
+unit: venv links $(REFERENCE)/.stamp
 	@echo "== unit tests (no cluster)"
 	pytest -p no:cacheprovider tests/unit --cov=plugins/module_utils --cov-report=term-missing
 

@@ -38,23 +38,29 @@ AUTH_ARG_SPEC = {
     "impersonate_groups": {"type": "list", "elements": "str"},
 }
 
-# Option name -> the environment variable read when the option is not given.
+# Option name -> the environment variables read when the option is not given, first set one first:
+# kubernetes.core's K8S_AUTH_<option>, then K8S_AUTH_<kubernetes client setting> where the two names differ.
 AUTH_ENV = {
-    "kubeconfig": "K8S_AUTH_KUBECONFIG",
-    "context": "K8S_AUTH_CONTEXT",
-    "host": "K8S_AUTH_HOST",
-    "api_key": "K8S_AUTH_API_KEY",
-    "username": "K8S_AUTH_USERNAME",
-    "password": "K8S_AUTH_PASSWORD",
-    "validate_certs": "K8S_AUTH_VERIFY_SSL",
-    "ca_cert": "K8S_AUTH_SSL_CA_CERT",
-    "client_cert": "K8S_AUTH_CERT_FILE",
-    "client_key": "K8S_AUTH_KEY_FILE",
-    "proxy": "K8S_AUTH_PROXY",
-    "no_proxy": "K8S_AUTH_NO_PROXY",
-    "persist_config": "K8S_AUTH_PERSIST_CONFIG",
-    "impersonate_user": "K8S_AUTH_IMPERSONATE_USER",
-    "impersonate_groups": "K8S_AUTH_IMPERSONATE_GROUPS",
+    "kubeconfig": ("K8S_AUTH_KUBECONFIG",),
+    "context": ("K8S_AUTH_CONTEXT",),
+    "host": ("K8S_AUTH_HOST",),
+    "api_key": ("K8S_AUTH_API_KEY",),
+    "username": ("K8S_AUTH_USERNAME",),
+    "password": ("K8S_AUTH_PASSWORD",),
+    "validate_certs": ("K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL"),
+    "ca_cert": ("K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT"),
+    "client_cert": ("K8S_AUTH_CLIENT_CERT", "K8S_AUTH_CERT_FILE"),
+    "client_key": ("K8S_AUTH_CLIENT_KEY", "K8S_AUTH_KEY_FILE"),
+    "proxy": ("K8S_AUTH_PROXY",),
+    "no_proxy": ("K8S_AUTH_NO_PROXY",),
+    "persist_config": ("K8S_AUTH_PERSIST_CONFIG",),
+    "impersonate_user": ("K8S_AUTH_IMPERSONATE_USER",),
+    "impersonate_groups": ("K8S_AUTH_IMPERSONATE_GROUPS",),
+}
+
+# proxy_headers suboption -> its variable, read only when proxy_headers is not given.
+AUTH_PROXY_HEADERS_ENV = {
+    name: "K8S_AUTH_PROXY_HEADERS_%s" % name.upper() for name in AUTH_ARG_SPEC["proxy_headers"]["options"]
 }
 
 CLUSTER_ARG_SPEC = {

@@ -20,9 +20,15 @@ import socket
 import time
 import uuid
 
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE, boolean
+
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import helm
-from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ENV
+from ansible_collections.bookkeeper.ops.plugins.module_utils.args import (
+    AUTH_ARG_SPEC,
+    AUTH_ENV,
+    AUTH_PROXY_HEADERS_ENV,
+)
 
 try:
     import urllib3
@@ -30,6 +36,7 @@ try:
     from kubernetes import config as k8s_config
     from kubernetes import watch as k8s_watch
     from kubernetes.client.rest import ApiException
+    from kubernetes.config import incluster_config
     from kubernetes.config.config_exception import ConfigException
 
     KUBERNETES_IMPORT_ERROR = None
@@ -68,52 +75,117 @@ class Conflict(Exception):
     """The object changed since it was read: observe again and decide again."""
 
 
-def _env_value(option, raw):
-    if option in ("validate_certs", "persist_config"):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+def _boolean(value, origin):
+    """``value`` as a bool by Ansible's rules; anything else is refused, so that a typo never turns TLS checks off."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise KubeError(
+            "%s is %r, which is not a boolean: use %s for true or %s for false (in any letter case)"
+            % (origin, value, _SPELLINGS[True], _SPELLINGS[False])
+        )
+
+
+_SPELLINGS = {
+    truth: ", ".join(sorted(word for word in words if isinstance(word, str)))
+    for truth, words in ((True, BOOLEANS_TRUE), (False, BOOLEANS_FALSE))
+}
+
+
+def _env_value(option, variable, raw):
+    if AUTH_ARG_SPEC[option].get("type") == "bool":
+        return _boolean(raw, variable)
     if option == "impersonate_groups":
         return [group.strip() for group in raw.split(",") if group.strip()]
     return raw
 
 
 def auth_settings(params, environ):
-    """Connection settings: module options first, then the K8S_AUTH_* variables."""
+    """Connection settings: module options first, then the K8S_AUTH_* variables; an empty variable counts as unset.
+
+    Raises KubeError for a boolean that is not one, before anything is contacted.
+    """
     settings = {}
-    for option, variable in AUTH_ENV.items():
+    for option, variables in AUTH_ENV.items():
         value = params.get(option)
-        if value is None and environ.get(variable):
-            value = _env_value(option, environ[variable])
+        if value is None:
+            variable = next((name for name in variables if environ.get(name)), None)
+            if variable:
+                value = _env_value(option, variable, environ[variable])
+        elif AUTH_ARG_SPEC[option].get("type") == "bool":
+            # The progress display passes the task's arguments unconverted.
+            value = _boolean(value, "option %s" % option)
         settings[option] = value
-    settings["proxy_headers"] = params.get("proxy_headers")
+    if settings["host"]:
+        # The client appends each API path to the host: a trailing slash would double it.
+        settings["host"] = settings["host"].rstrip("/")
+    proxy_headers = params.get("proxy_headers")
+    if proxy_headers is None:
+        proxy_headers = {name: environ[var] for name, var in AUTH_PROXY_HEADERS_ENV.items() if environ.get(var)}
+    settings["proxy_headers"] = proxy_headers or None
     return settings
 
 
-def api_client(params, environ=None):
-    """An ApiClient configured as kubernetes.core would configure it for the same options."""
-    environ = os.environ if environ is None else environ
-    settings = auth_settings(params, environ)
-    configuration = k8s.Configuration()
+if KUBERNETES_IMPORT_ERROR is None:
+
+    class ApiClient(k8s.ApiClient):
+        """An ApiClient that sends each impersonated group in an Impersonate-Group header of its own.
+
+        The API server reads each header value as one group name; default_headers, a dict, holds one value per name.
+        """
+
+        impersonate_groups = ()
+
+        def request(self, method, url, query_params=None, headers=None, **rest):
+            if self.impersonate_groups:
+                headers = urllib3.HTTPHeaderDict(headers or {})
+                for group in self.impersonate_groups:
+                    headers.add("Impersonate-Group", group)
+            return super(ApiClient, self).request(method, url, query_params=query_params, headers=headers, **rest)
+
+
+def _complete(settings):
+    """Whether the options name a server and credentials, so that no kubeconfig or service account is read."""
+    return any(
+        all(settings[option] for option in options)
+        for options in (("host", "api_key"), ("host", "username", "password"), ("host", "client_cert", "client_key"))
+    )
+
+
+def _load(settings, environ, configuration):
+    """Fill ``configuration`` from the kubeconfig or the pod's service account, as kubernetes.core chooses them."""
     kubeconfig, context = settings["kubeconfig"], settings["context"]
-    explicit_host = settings["host"] and (settings["api_key"] or settings["username"] or settings["client_cert"])
-    try:
-        if isinstance(kubeconfig, dict):
-            k8s_config.load_kube_config_from_dict(
-                kubeconfig, context=context, client_configuration=configuration, persist_config=False
-            )
-        elif kubeconfig or context:
-            k8s_config.load_kube_config(
-                config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
-            )
-        elif not explicit_host:
-            if environ.get("KUBERNETES_SERVICE_HOST"):
-                k8s_config.load_incluster_config(client_configuration=configuration)
-            else:
-                k8s_config.load_kube_config(client_configuration=configuration, persist_config=False)
-    except (ConfigException, OSError, ValueError, TypeError) as error:
-        raise KubeError(
-            "cannot load the Kubernetes connection settings (%s): give kubeconfig (a path or a dict), host with "
-            "api_key or a client certificate, or set K8S_AUTH_KUBECONFIG / KUBECONFIG" % error
+    if isinstance(kubeconfig, dict):
+        k8s_config.load_kube_config_from_dict(
+            kubeconfig, context=context, client_configuration=configuration, persist_config=False
         )
+        return
+    service_account = ""
+    if not (kubeconfig or context):
+        try:
+            incluster_config.InClusterConfigLoader(
+                token_filename=incluster_config.SERVICE_TOKEN_FILENAME,
+                cert_filename=incluster_config.SERVICE_CERT_FILENAME,
+                environ=environ,
+            ).load_and_set(configuration)
+            return
+        except ConfigException as error:
+            # Outside a pod, or in a pod without a service-account token: the kubeconfig, as kubernetes.core does.
+            if incluster_config.SERVICE_HOST_ENV_NAME in environ:
+                service_account = "the pod's service account is not usable: %s; " % error
+    try:
+        k8s_config.load_kube_config(
+            config_file=kubeconfig or environ.get("KUBECONFIG") or "~/.kube/config",
+            context=context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    except ConfigException as error:
+        raise ConfigException(service_account + str(error))
+
+
+def _override(configuration, settings):
+    """Set on ``configuration`` what the options and variables give, over what a kubeconfig or pod gave."""
     if settings["host"]:
         configuration.host = settings["host"]
     if settings["api_key"]:
@@ -132,7 +204,7 @@ def api_client(params, environ=None):
         configuration.verify_ssl = settings["validate_certs"]
     for option, attribute in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file")):
         if settings[option]:
-            configuration.__setattr__(attribute, settings[option])
+            setattr(configuration, attribute, settings[option])
     if settings["proxy"]:
         configuration.proxy = settings["proxy"]
     if settings["no_proxy"]:
@@ -140,12 +212,36 @@ def api_client(params, environ=None):
     if settings["proxy_headers"]:
         headers = {k: v for k, v in settings["proxy_headers"].items() if v}
         configuration.proxy_headers = urllib3.util.make_headers(**headers)
-    client = k8s.ApiClient(configuration)
+
+
+def api_client(params, environ=None):
+    """An ApiClient configured as kubernetes.core would configure it for the same options and variables."""
+    environ = os.environ if environ is None else environ
+    settings = auth_settings(params, environ)
+    configuration = k8s.Configuration()
+    if not _complete(settings):
+        try:
+            _load(settings, environ, configuration)
+        except (ConfigException, OSError, ValueError, TypeError) as error:
+            raise KubeError(
+                "cannot load the Kubernetes connection settings (%s): give kubeconfig (a path or a dict), host with "
+                "api_key or a client certificate and key, or set K8S_AUTH_KUBECONFIG / KUBECONFIG" % error
+            )
+    _override(configuration, settings)
+    refresh = configuration.refresh_api_key_hook
+    if refresh is not None:
+        # Before each request, a kubeconfig with a token or the pod's service account writes its server and
+        # credentials back: the options must still win.
+        def refresh_then_override(target):
+            refresh(target)
+            _override(target, settings)
+
+        configuration.refresh_api_key_hook = refresh_then_override
+    client = ApiClient(configuration)
     client.user_agent = USER_AGENT
     if settings["impersonate_user"]:
         client.set_default_header("Impersonate-User", settings["impersonate_user"])
-    if settings["impersonate_groups"]:
-        client.set_default_header("Impersonate-Group", ", ".join(settings["impersonate_groups"]))
+    client.impersonate_groups = tuple(settings["impersonate_groups"] or ())
     return client
 
 
