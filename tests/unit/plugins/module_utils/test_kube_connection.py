@@ -95,7 +95,7 @@ def recording_server():
     requests = []
 
     def serve():
-        connection, _ = listener.accept()
+        connection = listener.accept()[0]
         with connection:
             data = b""
             while b"\r\n\r\n" not in data:

@@ -10,6 +10,7 @@ import json
 import pathlib
 import ssl
 import sys
+import types
 
 import certifi
 import kubernetes
@@ -23,7 +24,7 @@ REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "build" / "reference"
 
 @pytest.fixture(scope="module")
 def reference():
-    """kubernetes.core's client module; a missing reference fails the test run rather than skipping it."""
+    """kubernetes.core's client and argument modules; a missing reference fails the run rather than skipping."""
     collection = REFERENCE / "ansible_collections" / "kubernetes" / "core"
     assert collection.is_dir(), "kubernetes.core is missing from %s: run make unit" % REFERENCE
     # Appended: ansible_collections is a namespace package, and bookkeeper.ops must still come from build/links.
@@ -32,7 +33,7 @@ def reference():
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s import client
 
     assert pathlib.Path(client.__file__).is_relative_to(collection)
-    yield client, args_common
+    yield types.SimpleNamespace(client=client, args_common=args_common)
     sys.path.remove(str(REFERENCE))
 
 
@@ -393,7 +394,7 @@ class StandIn:
 
 
 def reference_client(reference, params):
-    client, _ = reference
+    client = reference.client
     module = StandIn(params)
     configuration = client._create_configuration(client._create_auth_spec(module))
     api = kubernetes.client.ApiClient(configuration)
@@ -461,7 +462,7 @@ def test_each_option_and_variable_configures_the_client_as_kubernetes_core_does(
 
 
 def test_options_aliases_and_suboptions_are_kubernetes_core_s(reference):
-    _, args_common = reference
+    args_common = reference.args_common
 
     def shape(spec):
         return {
