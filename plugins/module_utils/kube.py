@@ -75,6 +75,12 @@ class Conflict(Exception):
     """The object changed since it was read: observe again and decide again."""
 
 
+_SPELLINGS = {
+    truth: ", ".join(sorted(word for word in words if isinstance(word, str)))
+    for truth, words in ((True, BOOLEANS_TRUE), (False, BOOLEANS_FALSE))
+}
+
+
 def _boolean(value, origin):
     """``value`` as a bool by Ansible's rules; anything else is refused, so that a typo never turns TLS checks off."""
     try:
@@ -86,17 +92,13 @@ def _boolean(value, origin):
         )
 
 
-_SPELLINGS = {
-    truth: ", ".join(sorted(word for word in words if isinstance(word, str)))
-    for truth, words in ((True, BOOLEANS_TRUE), (False, BOOLEANS_FALSE))
-}
-
-
-def _env_value(option, variable, raw):
-    if AUTH_ARG_SPEC[option].get("type") == "bool":
-        return _boolean(raw, variable)
-    if option == "impersonate_groups":
-        return [group.strip() for group in raw.split(",") if group.strip()]
+def _from_text(option, origin, raw):
+    """The value of ``option`` written as ``raw`` in a variable (or in the task's arguments, named by ``origin``)."""
+    kind = AUTH_ARG_SPEC[option].get("type")
+    if kind == "bool":
+        return _boolean(raw, origin)
+    if kind == "list":
+        return [item.strip() for item in str(raw).split(",") if item.strip()]
     return raw
 
 
@@ -111,10 +113,10 @@ def auth_settings(params, environ):
         if value is None:
             variable = next((name for name in variables if environ.get(name)), None)
             if variable:
-                value = _env_value(option, variable, environ[variable])
-        elif AUTH_ARG_SPEC[option].get("type") == "bool":
+                value = _from_text(option, variable, environ[variable])
+        elif AUTH_ARG_SPEC[option].get("type") in ("bool", "list") and not isinstance(value, (bool, list)):
             # The progress display passes the task's arguments unconverted.
-            value = _boolean(value, "option %s" % option)
+            value = _from_text(option, "option %s" % option, value)
         settings[option] = value
     if settings["host"]:
         # The client appends each API path to the host: a trailing slash would double it.

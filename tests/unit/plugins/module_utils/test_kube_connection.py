@@ -161,9 +161,10 @@ def test_tls_verification_follows_ansible_boolean_spellings(value, verify):
         )
 
 
-def test_a_boolean_option_given_as_text_follows_the_same_rule():
+def test_options_given_as_text_follow_the_rules_of_the_variables():
     # The progress display hands the task's arguments over unconverted.
     assert kube.auth_settings({"validate_certs": "no"}, {})["validate_certs"] is False
+    assert kube.auth_settings({"impersonate_groups": "ops, dev"}, {})["impersonate_groups"] == ["ops", "dev"]
     with pytest.raises(kube.KubeError) as refused:
         kube.auth_settings({"validate_certs": "nope"}, {})
     assert str(refused.value).startswith("option validate_certs is 'nope', which is not a boolean")
