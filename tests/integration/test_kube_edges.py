@@ -70,3 +70,19 @@ def test_connection_from_k8s_auth_kubeconfig(kubeconfig):
     client = kube.api_client({}, environ={"K8S_AUTH_KUBECONFIG": kubeconfig})
     assert client.configuration.host.startswith("https://127.0.0.1:")
     assert kube.k8s.VersionApi(client).get_code().git_version == "v1.34.4"
+
+
+def test_each_impersonated_group_is_honoured_by_the_api_server(kubeconfig, kubectl, namespace):
+    # Only the second group may list ConfigMaps: a joined "first, second" header would name neither.
+    kubectl("create", "role", "configmap-reader", "--verb=list", "--resource=configmaps", "-n", namespace)
+    kubectl("create", "rolebinding", "second-group", "--role=configmap-reader", "--group=bk-second", "-n", namespace)
+
+    def configmaps(groups):
+        params = {"kubeconfig": kubeconfig, "impersonate_user": "bk-someone", "impersonate_groups": groups}
+        return kube.k8s.CoreV1Api(kube.api_client(params, environ={})).list_namespaced_config_map(namespace)
+
+    with pytest.raises(kube.ApiException) as forbidden:
+        configmaps(["bk-first"])
+    assert forbidden.value.status == 403
+    names = [item.metadata.name for item in configmaps(["bk-first", "bk-second"]).items]
+    assert names == ["kube-root-ca.crt"]
