@@ -28,7 +28,7 @@ kubectl delete bk "$cluster" -n "$namespace" --ignore-not-found --wait=true >/de
 python scripts/demo_watch.py "$namespace" "$cluster" &
 watcher=$!
 trap 'kill $watcher 2>/dev/null || true' EXIT
-playbook() { ansible-playbook "playbooks/$1.yml" -e cluster="$cluster" -e namespace="$namespace" "${@:2}"; }
+playbook() { ansible-playbook -i localhost, "playbooks/$1.yml" -e cluster="$cluster" -e cluster_namespace="$namespace" "${@:2}"; }
 
 step "Deploying 3 bookies at version $stable"
 playbook deploy -e version="$stable"

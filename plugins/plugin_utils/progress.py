@@ -175,17 +175,24 @@ class ProgressAction(ActionBase):
     """Runs the module as it is, with the Progress display beside it when it waits."""
 
     _requires_connection = True
+    _supports_check_mode = True
+    # Under async the task returns at once and Ansible polls the job: nothing waits here, so no display.
+    _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         result = super(ProgressAction, self).run(tmp, task_vars)
-        with self._progress():
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        with contextlib.nullcontext() if wrap_async else self._progress():
             result.update(
                 self._execute_module(
                     module_name=self._task.resolved_action or self._task.action,
                     module_args=self._task.args,
                     task_vars=task_vars,
+                    wrap_async=wrap_async,
                 )
             )
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
     def _progress(self):

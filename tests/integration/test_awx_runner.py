@@ -65,7 +65,7 @@ def test_rollback_playbook_under_ansible_runner_with_awx_credentials(
         private_data_dir=str(private),
         project_dir=str(REPO),
         playbook=str(REPO / "playbooks" / "rollback.yml"),
-        extravars={"cluster": "bk", "namespace": namespace},
+        extravars={"cluster": "bk", "cluster_namespace": namespace},
         envvars=dict(credential, ANSIBLE_COLLECTIONS_PATH=os.environ["ANSIBLE_COLLECTIONS_PATH"]),
         verbosity=3,
         quiet=True,

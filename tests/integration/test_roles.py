@@ -13,7 +13,13 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MI
 
 def playbook(name, kubeconfig, *extra):
     return subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(REPO / "playbooks" / name), *extra],
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-i",
+            "localhost,",
+            str(REPO / "playbooks" / name),
+            *extra,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -29,7 +35,7 @@ def test_auto_rollback_brings_a_failed_upgrade_back(client, kubeconfig, namespac
         "-e",
         "cluster=bk",
         "-e",
-        "namespace=" + namespace,
+        "cluster_namespace=" + namespace,
         "-e",
         "version=" + MISSING,
         "-e",
@@ -54,7 +60,7 @@ def test_bad_role_variables_are_refused_before_the_first_task(kubeconfig):
 def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, namespace, tmp_path):
     deploy(client, namespace)
     log = tmp_path / "gate.log"
-    arguments = ["-e", "cluster=bk", "-e", "namespace=" + namespace, "-e", "version=0.14.0"]
+    arguments = ["-e", "cluster=bk", "-e", "cluster_namespace=" + namespace, "-e", "version=0.14.0"]
     gate = ["-e", '{"health_check": {"type": "command", "command": ["sh", "-c", "echo $BK_NEXT_POD >> %s"]}}' % log]
     first = playbook("upgrade.yml", kubeconfig, *arguments, *gate)
     assert first.returncode == 0, first.stdout[-3000:]
