@@ -13,7 +13,7 @@ which beats "never-ready", which beats "ready". The stages below select on it:
                   doubling back-off while the pod lives                            (crash)
   pod pull error  -> Pending, ErrImagePull on the missing images                   (missing)
   pod pull backoff ErrImagePull -> ImagePullBackOff, then stays                    (missing)
-  pod delete      deletionTimestamp set -> the pod is removed (grace 0)
+  pod delete      deletionTimestamp set -> that very pod is removed (grace 0), never a new one of its name
   node initialize / node heartbeat: nodes Ready, conditions refreshed every minute
 
 Selectors are mutually exclusive, so no weights are needed.
@@ -281,6 +281,18 @@ nodeInfo: {kubeletVersion: kwok, kubeProxyVersion: kwok, architecture: amd64, op
            systemUUID: "", bootID: ""}
 phase: Running
 """
+# kwok deletes a pod by name, from a job made from one watch event of it, and its own grace-0 update of the
+# pod is such an event: a job made from it after the pod is gone deletes the pod the StatefulSet controller
+# has just made in the same name. So the delete stage first marks the pod with a patch carrying the
+# resourceVersion the job saw: the API server applies it to that very version of that very pod only (409
+# otherwise, 404 once it is gone, and the job stops), and a marked pod is not selected again.
+REMOVING = "kwok.bookkeeper-ops.local/removing"
+JQ_REMOVING = '.metadata.annotations["%s"]' % REMOVING
+REMOVING_MARK = """metadata:
+  resourceVersion: {{ .metadata.resourceVersion | Quote }}
+  annotations: {%s: {{ .metadata.uid | Quote }}}
+""" % json.dumps(REMOVING)
+
 JQ_NODE_READY = '[(.status.conditions // [])[] | select(.type == "Ready") | .status] | first // "Unknown"'
 
 
@@ -331,7 +343,12 @@ def stages(registry):
             delay_ms=2000,
             events={"type": "Normal", "reason": "BackOff", "message": "Back-off pulling image"},
         ),
-        stage("bk-pod-delete", "Pod", [expr(".metadata.deletionTimestamp", "Exists")], {"delete": True}),
+        stage(
+            "bk-pod-delete",
+            "Pod",
+            [expr(".metadata.deletionTimestamp", "Exists"), expr(JQ_REMOVING, "DoesNotExist")],
+            {"patches": [{"type": "merge", "template": REMOVING_MARK}], "delete": True},
+        ),
         stage(
             "bk-node-initialize",
             "Node",

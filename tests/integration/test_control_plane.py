@@ -3,13 +3,18 @@
 Images and their behaviour come from scripts/cluster/registry.yaml.
 """
 
+import collections
 import json
+import pathlib
 import re
+import threading
+import time
 
 import pytest
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import get_json, wait_for
@@ -181,6 +186,84 @@ def test_a_disruption_budget_makes_an_eviction_fail_with_429(kubectl, kubeconfig
     assert refused.value.status == 429
     assert "disruption budget" in refused.value.body
     assert is_ready(pod(kubectl, namespace, "guarded-0"))
+
+
+class PodHistory(threading.Thread):
+    """What one watch of a namespace's pods reports, by pod UID, from a thread started at once."""
+
+    def __init__(self, core, namespace):
+        super().__init__(daemon=True)
+        self.core, self.namespace = core, namespace
+        self.names, self.deleted, self.running = {}, set(), {}  # uid -> name; UIDs gone; name -> UID Running
+        self.watch = k8s_watch.Watch()
+        self.start()
+
+    def run(self):
+        for event in self.watch.stream(self.core.list_namespaced_pod, self.namespace, timeout_seconds=300):
+            obj = event["object"]
+            uid, name = obj.metadata.uid, obj.metadata.name
+            self.names[uid] = name
+            if event["type"] == "DELETED":
+                self.deleted.add(uid)
+            if event["type"] != "DELETED" and not obj.metadata.deletion_timestamp and obj.status.phase == "Running":
+                self.running[name] = uid
+            elif self.running.get(name) == uid:
+                del self.running[name]
+
+    def newcomers(self, names, old):
+        """The UIDs of the Running pods ``names``, once none of them is in ``old``."""
+        uids = [self.running.get(name) for name in names]
+        return all(uids) and not old.intersection(uids) and uids
+
+
+def kwok_pod_deletes(kubeconfig, namespace):
+    """kwok's requests to delete pods of ``namespace``, by response code, from the API server's audit log."""
+    codes = collections.Counter()
+    for line in (pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines():
+        if namespace not in line:
+            continue
+        entry = json.loads(line)
+        ref = entry.get("objectRef") or {}
+        if (
+            entry["verb"] == "delete"
+            and (ref.get("resource"), ref.get("namespace")) == ("pods", namespace)
+            and entry.get("userAgent", "").startswith("kwok-controller/")
+        ):
+            codes[entry["responseStatus"]["code"]] += 1
+    return codes
+
+
+def test_replacing_statefulset_pods_deletes_only_the_pods_asked_to_go(kubectl, kubeconfig, namespace):
+    """kwok, as the kubelet, removes each evicted pod, and never the new pod the StatefulSet makes in its name.
+
+    42 evictions, each bound to the UID of the pod it evicts: every pod the watch sees deleted must be one of
+    them, and kwok must have sent one delete per eviction. kwok deletes by name, so a further delete, even one
+    that finds no pod, could have reached the pod made in that name moments later.
+    """
+    core = k8s.CoreV1Api(k8s_config.new_client_from_config(config_file=kubeconfig))
+    history = PodHistory(core, namespace)
+    kubectl("apply", "-f", "-", stdin=json.dumps(statefulset(namespace, "churn", READY_IMAGE)))
+    names = ["churn-0", "churn-1", "churn-2"]
+    evicted = set()
+    for _round in range(14):
+        uids = wait_for("new pods to run", lambda: history.newcomers(names, evicted), timeout=30, interval=0.05)
+        for name, uid in zip(names, uids):
+            options = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=uid))
+            eviction = k8s.V1Eviction(metadata=k8s.V1ObjectMeta(name=name, namespace=namespace), delete_options=options)
+            core.create_namespaced_pod_eviction(name, namespace, eviction)
+            evicted.add(uid)
+    wait_for("the evicted pods to be gone", lambda: evicted <= history.deleted, timeout=30)
+    wait_for("the last new pods to run", lambda: history.newcomers(names, evicted), timeout=30)
+    # A stray delete comes within milliseconds of a replacement: a second is ample for it to show.
+    time.sleep(1)
+    history.watch.stop()
+    unasked = sorted("%s (uid %s)" % (history.names[uid], uid) for uid in history.deleted - evicted)
+    assert not unasked, "pods deleted that no one asked to delete: %s" % ", ".join(unasked)
+    deletes = kwok_pod_deletes(kubeconfig, namespace)
+    assert deletes == {200: len(evicted)}, "kwok's pod deletes by response code: %s, for %d evictions" % (
+        dict(deletes),
+        len(evicted),
+    )
 
 
 def test_the_crd_is_installed_with_a_status_subresource(kubectl, namespace):
