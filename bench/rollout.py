@@ -16,6 +16,7 @@ after they start) and removes it at the end. Figures:
 
 import argparse
 import collections
+import datetime
 import json
 import os
 import pathlib
@@ -53,18 +54,32 @@ def deploy(client, namespace, replicas):
     return api
 
 
+def received(entry):
+    """When the API server received the request of an audit entry, in epoch seconds."""
+    stamp = datetime.datetime.strptime(entry["requestReceivedTimestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def requests_by_verb(lines, since, user_agent=kube.USER_AGENT):
+    """Requests by verb in the audit log ``lines`` sent by ``user_agent`` and received at ``since`` or later.
+
+    A long-running request (a watch, a pod proxy call) has two entries, one when its response starts and
+    one when it completes, with one audit ID: each ID is one request.
+    """
+    verbs = {}
+    for line in lines:
+        entry = json.loads(line)
+        if entry.get("userAgent", "").startswith(user_agent) and received(entry) >= since:
+            verbs[entry["auditID"]] = entry["verb"]
+    return collections.Counter(verbs.values())
+
+
 def audit_counts(kubeconfig, since):
     """Requests by verb that the collection sent since ``since`` (epoch seconds), rotated logs included."""
-    counts = collections.Counter()
+    lines = []
     for log in (pathlib.Path(kubeconfig).parent / "logs").glob("audit*.log"):
-        for line in log.read_text().splitlines():
-            entry = json.loads(line)
-            if not entry.get("userAgent", "").startswith(kube.USER_AGENT):
-                continue
-            stamp = entry["requestReceivedTimestamp"][:19]
-            if time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S")) - time.timezone >= int(since):
-                counts[entry["verb"]] += 1
-    return counts
+        lines += log.read_text().splitlines()
+    return requests_by_verb(lines, since)
 
 
 def first_fault(core, namespace, reason, seen):
