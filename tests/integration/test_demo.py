@@ -22,6 +22,8 @@ def test_the_demo_prints_what_the_readme_shows(kubeconfig):
         env=dict(os.environ, BK_DEMO_NAMESPACE="bookkeeper-demo"),
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if "[WARNING]" in line]
+    assert warnings == [], "the demo warns a newcomer:\n" + "\n".join(warnings)
     readme = (REPO / "README.md").read_text()
     shown = readme.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
     printed = {normalized(line) for line in result.stdout.splitlines()}
