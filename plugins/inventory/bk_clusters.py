@@ -15,7 +15,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_AR
 DOCUMENTATION = r"""
 name: bk_clusters
 short_description: Every BookkeeperCluster of one or more Kubernetes clusters, one inventory host each
-version_added: 1.0.0
+version_added: 1.1.0
 author: bookkeeper.ops maintainers (@bookkeeper-ops)
 description:
   - Lists the BookkeeperCluster resources (C(bookkeeper.pravega.io/v1alpha1)) that each configured connection can
