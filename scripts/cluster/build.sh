@@ -4,7 +4,7 @@
 # repository (see README.md beside this file). A piece is rebuilt only when its
 # pin (versions.env) or the Go version changes.
 #
-# Usage: build.sh [all|etcd|kwok|k8s|helm]
+# Usage: build.sh [all|etcd|kwok|k8s|helm|bookkeeper]
 #
 # The module files of the Kubernetes and etcd builds are kept in gomod/<tool>/
 # (go.mod and go.sum only), so a build uses exactly the checked module versions.
@@ -138,13 +138,42 @@ build_helm() {
   echo "$stamp" >"$bin/.stamp"
 }
 
+# The real data plane: BookKeeper releases and ZooKeeper from Maven Central (jars only; nothing is built).
+# scripts/cluster/bookkeeper/pom.xml names the artifacts; bookkeeper/versions.env pins the releases.
+fetch_jars() { # fetch_jars DIR STAMP PROFILE PROPERTY=VERSION...
+  local dir="$1" stamp="$2" profile="$3"
+  shift 3
+  if fresh "$dir" "$stamp"; then say "$stamp: cached in $dir"; return; fi
+  rm -rf "$dir" && mkdir -p "$dir"
+  # Maven's own progress is one line per file: shown as a count every 25 files.
+  step "$stamp: fetching from Maven Central" bash -c '
+    set -o pipefail
+    mvn -B -Dstyle.color=never -f "$1" -P "$2" -Dmaven.repo.local="$3" "${@:6}" dependency:copy-dependencies \
+      -DoutputDirectory="$4" -DincludeScope=runtime -DexcludeArtifactIds=netty-tcnative-boringssl-static \
+      | tee "$5" | awk -v what="$2" '"'"'/Downloaded from/ { n++; if (n % 25 == 0) printf "[maven] %s: %d files downloaded\n", what, n > "/dev/stderr" }
+        /ERROR/ { print > "/dev/stderr" }'"'"'
+  ' _ "$here/bookkeeper/pom.xml" "$profile" "$cache/m2" "$dir/lib" "$dir/maven.log" "${@/#/-D}"
+  echo "$stamp" >"$dir/.stamp"
+}
+
+build_bookkeeper() {
+  # shellcheck source=/dev/null
+  source "$here/bookkeeper/versions.env"
+  local release
+  for release in $BOOKKEEPER_RELEASES; do
+    fetch_jars "$cache/bin/bookkeeper-$release" "bookkeeper $release" bookie "bookkeeper.version=$release"
+  done
+  fetch_jars "$cache/bin/zookeeper-$ZOOKEEPER_VERSION" "zookeeper $ZOOKEEPER_VERSION" zookeeper "zookeeper.version=$ZOOKEEPER_VERSION"
+}
+
 what="${1:-all}"
 case "$what" in
-  all) build_etcd; build_kwok; build_k8s; build_helm ;;
+  all) build_etcd; build_kwok; build_k8s; build_helm; build_bookkeeper ;;
+  bookkeeper) build_bookkeeper ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
   kwok) build_kwok ;;
   k8s) build_k8s ;;
-  *) echo "usage: build.sh [all|etcd|kwok|k8s|helm]" >&2; exit 2 ;;
+  *) echo "usage: build.sh [all|etcd|kwok|k8s|helm|bookkeeper]" >&2; exit 2 ;;
 esac
 say "binaries ready under $cache/bin (${SECONDS}s)"

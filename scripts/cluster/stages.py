@@ -25,7 +25,8 @@ import sys
 
 import yaml
 
-BEHAVIOURS = ("ready", "never-ready", "crash")
+# "bookie": a real bookie process that scripts/cluster/supervisor.py runs and reports; no Stage selects such pods.
+BEHAVIOURS = ("ready", "never-ready", "crash", "bookie")
 # How a container image reference is normalised before looking it up (jq and Go template).
 JQ_NORMALISE = 'sub("^docker\\\\.io/(library/)?"; "")'
 TPL_NORMALISE = '| trimPrefix "docker.io/library/" | trimPrefix "docker.io/"'
@@ -57,7 +58,8 @@ def jq_behaviour(registry):
     return (
         "%s as $registry | [(.spec.initContainers // [])[], .spec.containers[]"
         ' | .image | %s | $registry[.] // "missing"]'
-        ' | if any(. == "missing") then "missing" elif any(. == "crash") then "crash"'
+        ' | if any(. == "missing") then "missing" elif any(. == "bookie") then "bookie"'
+        ' elif any(. == "crash") then "crash"'
         ' elif any(. == "never-ready") then "never-ready" else "ready" end'
     ) % (table, JQ_NORMALISE)
 
@@ -346,7 +348,12 @@ def stages(registry):
         stage(
             "bk-pod-delete",
             "Pod",
-            [expr(".metadata.deletionTimestamp", "Exists"), expr(JQ_REMOVING, "DoesNotExist")],
+            # A real bookie's pod is removed by the supervisor once its process has stopped.
+            [
+                expr(".metadata.deletionTimestamp", "Exists"),
+                expr(JQ_REMOVING, "DoesNotExist"),
+                expr(behaviour, "NotIn", "bookie"),
+            ],
             {"patches": [{"type": "merge", "template": REMOVING_MARK}], "delete": True},
         ),
         stage(
