@@ -24,15 +24,12 @@ import tempfile
 from ansible.module_utils.common.yaml import yaml_dump, yaml_load_all
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import HelmError
 
 RELEASE_SECRET_TYPE = "helm.sh/release.v1"
 _GZIP_MAGIC = b"\x1f\x8b"
 
 Choice = collections.namedtuple("Choice", "allowed message revision")
-
-
-class HelmError(Exception):
-    """Helm's history could not be read, or ``helm rollback`` failed."""
 
 
 def decode_release(secret_data):

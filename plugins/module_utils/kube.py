@@ -29,6 +29,16 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.args import (
     AUTH_ENV,
     AUTH_PROXY_HEADERS_ENV,
 )
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import (
+    TRANSIENT_STATUSES,
+    Conflict,
+    KubeError,
+    LeaseHeld,
+    api_error,
+    is_transient,
+    reason_of,
+    unanswered,
+)
 
 try:
     import urllib3
@@ -52,27 +62,7 @@ FIELD_MANAGER = "bookkeeper-ops"
 # Requests carry this User-Agent, so that audit logs show what the collection did.
 USER_AGENT = "bookkeeper-ops/1.0.0"
 LEASE_SECONDS = 30
-TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
 RETRY_DELAYS = (0.2, 0.5, 1, 2, 4, 8)
-
-
-class KubeError(Exception):
-    """A failure to show the user; ``retryable`` when a rerun may succeed."""
-
-    def __init__(self, message, retryable=False):
-        super(KubeError, self).__init__(message)
-        self.retryable = retryable
-
-
-class LeaseHeld(KubeError):
-    """Another run holds the cluster's Lease."""
-
-    def __init__(self, message):
-        super(LeaseHeld, self).__init__(message, retryable=True)
-
-
-class Conflict(Exception):
-    """The object changed since it was read: observe again and decide again."""
 
 
 _SPELLINGS = {
@@ -247,65 +237,27 @@ def api_client(params, environ=None):
     return client
 
 
-def _reason(error):
-    try:
-        return json.loads(error.body).get("message") or error.reason
-    except (TypeError, ValueError, AttributeError):
-        return error.reason or str(error)
-
-
-def _transient(error):
-    """Whether an API error may go away by itself; a schema error that comes back as a 500 will not."""
-    if not error.status:
-        return True
-    return error.status in TRANSIENT_STATUSES and "failed to create typed patch object" not in _reason(error)
-
-
-def describe(error, what):
-    """A KubeError for an ApiException raised while doing ``what``."""
-    if error.status == 401:
-        return KubeError(
-            "%s: the API server refused the credentials (401 Unauthorized); check the token, certificate or "
-            "kubeconfig, and whether the token has expired" % what
-        )
-    if error.status == 403:
-        return KubeError("%s: forbidden by the API server (403): %s" % (what, _reason(error)))
-    retryable = _transient(error) or error.status == 409
-    return KubeError(
-        "%s: %s (HTTP %s)%s" % (what, _reason(error), error.status, "; retryable, run again" if retryable else ""),
-        retryable,
-    )
-
-
 def retrying(what, call, *args, **kwargs):
     """``call`` retried with backoff on transient failures; other failures become KubeError."""
     for attempt, delay in enumerate(RETRY_DELAYS + (None,)):
         try:
             return call(*args, **kwargs)
         except ApiException as error:
-            if not _transient(error):
+            if not is_transient(error):
                 raise
             failure = error
         except (OSError, urllib3.exceptions.HTTPError) as error:
             failure = error
         if delay is None:
             if isinstance(failure, ApiException):
-                raise describe(failure, what)
-            raise KubeError(
-                "%s: the API server did not answer after %d attempts (%s); retryable, run again"
-                % (what, attempt + 1, failure),
-                retryable=True,
-            )
+                raise api_error(failure, what)
+            raise unanswered(what, attempt + 1, failure)
         time.sleep(delay)
     return None  # unreachable: the last attempt raises
 
 
 def _json(response):
     return json.loads(response.data)
-
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def identity():
@@ -364,7 +316,7 @@ class ClusterAPI:
             )
         except ApiException as error:
             if error.status != 404:
-                raise describe(error, what)
+                raise api_error(error, what)
             try:
                 details = json.loads(error.body).get("details") or {}
             except (TypeError, ValueError):
@@ -385,7 +337,7 @@ class ClusterAPI:
                 return
             except ApiException as error:
                 if error.status != 404 or time.monotonic() - started > seconds:
-                    raise describe(error, "waiting for the BookkeeperCluster resource type to be served")
+                    raise api_error(error, "waiting for the BookkeeperCluster resource type to be served")
             time.sleep(0.2)
 
     def observe(self):
@@ -407,7 +359,7 @@ class ClusterAPI:
                 )
             except ApiException as error:
                 if error.status != 404:
-                    raise describe(error, what)
+                    raise api_error(error, what)
                 workload = None
             pod_list = self._pods(workload)
             components.append({"name": component, "workload": workload, "pods": pod_list["items"]})
@@ -432,7 +384,7 @@ class ClusterAPI:
                 )
             )
         except ApiException as error:
-            raise describe(error, what)
+            raise api_error(error, what)
 
     # Writing
     def _replace(self, what, call, body):
@@ -441,7 +393,7 @@ class ClusterAPI:
         except ApiException as error:
             if error.status == 409:
                 raise Conflict(what)
-            raise describe(error, what)
+            raise api_error(error, what)
 
     def write_status(self, cluster, status):
         """Replace the status through the subresource; the resourceVersion guards other writers."""
@@ -473,7 +425,7 @@ class ClusterAPI:
         try:
             retrying(what, self.apps.patch_namespaced_stateful_set, action["workload"], self.namespace, patch)
         except ApiException as error:
-            raise describe(error, what)
+            raise api_error(error, what)
 
     def evict(self, pod_name, pod_uid):
         """Evict a pod through the Eviction API; returns why it was refused, or "" when it goes."""
@@ -485,13 +437,13 @@ class ClusterAPI:
         try:
             self.core.create_namespaced_pod_eviction(pod_name, self.namespace, body)
         except ApiException as error:
-            if error.status == 429 or "PodDisruptionBudget" in _reason(error):
-                return "eviction of pod %s is blocked by a PodDisruptionBudget: %s" % (pod_name, _reason(error))
+            if error.status == 429 or "PodDisruptionBudget" in reason_of(error):
+                return "eviction of pod %s is blocked by a PodDisruptionBudget: %s" % (pod_name, reason_of(error))
             if error.status in (404, 409):
                 return ""  # already gone or already replaced: the next observation shows which
             if error.status in TRANSIENT_STATUSES:
-                return "eviction of pod %s failed for now: %s" % (pod_name, _reason(error))
-            raise describe(error, what)
+                return "eviction of pod %s failed for now: %s" % (pod_name, reason_of(error))
+            raise api_error(error, what)
         except (OSError, urllib3.exceptions.HTTPError) as error:
             return "eviction of pod %s failed for now: %s" % (pod_name, error)
         return ""
@@ -527,7 +479,7 @@ class ClusterAPI:
         try:
             retrying(what, self.core.create_namespaced_event, self.namespace, body)
         except ApiException as error:
-            raise describe(error, what)
+            raise api_error(error, what)
 
     def helm_release_records(self, release):
         """The ``data.release`` of each Secret in which Helm stores a revision of ``release``."""
@@ -543,7 +495,7 @@ class ClusterAPI:
                 )
             )
         except ApiException as error:
-            raise describe(error, what)
+            raise api_error(error, what)
         return [
             item["data"]["release"]
             for item in secrets["items"]
@@ -566,7 +518,7 @@ class ClusterAPI:
                 patch,
             )
         except ApiException as error:
-            raise describe(error, what)
+            raise api_error(error, what)
 
     def proxy_get(self, pod_name, port, path, timeout):
         """GET ``path`` on a pod's port through the API server's pod proxy; returns (HTTP status, body).
@@ -609,7 +561,7 @@ class ClusterAPI:
             ):
                 break
         except ApiException as error:
-            raise describe(error, "watching the pods of %s/%s" % (self.namespace, self.name))
+            raise api_error(error, "watching the pods of %s/%s" % (self.namespace, self.name))
         except (OSError, urllib3.exceptions.HTTPError):
             time.sleep(min(seconds, 1))
 
@@ -665,7 +617,7 @@ class ClusterAPI:
         except ApiException as error:
             if error.status == 404:
                 return None
-            raise describe(error, "reading Lease %s/%s" % (self.namespace, self.lease_name))
+            raise api_error(error, "reading Lease %s/%s" % (self.namespace, self.lease_name))
 
     def acquire(self, now):
         """Take the cluster's Lease, or raise KubeError naming the run that holds it."""
@@ -692,7 +644,7 @@ class ClusterAPI:
             if error.status == 409:
                 lease = self._read_lease() or {"spec": {}}
                 raise LeaseHeld(self._held_message(lease["spec"].get("holderIdentity"), None))
-            raise describe(error, what)
+            raise api_error(error, what)
         self.lease_renewed = now
 
     def _held_message(self, holder, expires):
@@ -723,7 +675,7 @@ class ClusterAPI:
                 self._lease_body(now, lease),
             )
         except ApiException as error:
-            raise describe(error, "renewing Lease %s/%s" % (self.namespace, self.lease_name))
+            raise api_error(error, "renewing Lease %s/%s" % (self.namespace, self.lease_name))
         self.lease_renewed = now
 
     def release(self):
@@ -740,7 +692,7 @@ class ClusterAPI:
             self.coordination.delete_namespaced_lease(self.lease_name, self.namespace, body=options)
         except ApiException as error:
             if error.status not in (404, 409):
-                raise describe(error, "releasing Lease %s/%s" % (self.namespace, self.lease_name))
+                raise api_error(error, "releasing Lease %s/%s" % (self.namespace, self.lease_name))
 
 
 # Where each kind the deploy role manages lives: (API prefix, plural, namespaced).
@@ -800,5 +752,5 @@ def apply_object(client, obj, dry_run=False):
             query.append(("dryRun", "All"))
         applied = retrying(what, _call, client, path, "PATCH", obj, query, "application/apply-patch+yaml")
     except ApiException as error:
-        raise describe(error, what)
+        raise api_error(error, what)
     return _comparable(existing) != _comparable(applied), applied

@@ -9,7 +9,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, operations, redaction, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, kube, redaction
 
 
 class _Module(AnsibleModule):
@@ -40,21 +40,27 @@ def execute(module, operation):
     """Run ``operation(api)`` and exit the module with its result or a clear failure."""
     try:
         result = operation(connect(module))
-    except operations.Refused as refusal:
-        module.fail_json(msg=str(refusal), changed=False, refused=True)
-    except runner.RunFailed as failure:
-        diff = failure.result.pop("diff")
-        if module._diff:
-            failure.result["diff"] = diff
-        module.fail_json(msg=str(failure), **failure.result)
-    except kube.KubeError as error:
-        module.fail_json(msg=str(error), retryable=error.retryable)
+    except errors.BookkeeperOpsError as error:
+        module.fail_json(msg=str(error), **failure_result(error, module._diff))
     except Exception as error:  # reported by fail_json, which hides the secrets its message may quote
         module.fail_json(msg="unexpected %s: %s" % (type(error).__name__, error))
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)
+
+
+def failure_result(error, with_diff):
+    """What a task that failed with ``error`` returns besides its message."""
+    if isinstance(error, errors.Refused):
+        return {"changed": False, "refused": True}
+    if isinstance(error, errors.RunFailed):
+        result = dict(error.result)
+        diff = result.pop("diff")
+        if with_diff:
+            result["diff"] = diff
+        return result
+    return {"retryable": error.retryable}
 
 
 def unparsable_dict(argument_spec, raw):

@@ -21,11 +21,14 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import (
     versions,
 )
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
-
-
-class Refused(Exception):
-    """A request the cluster's state does not allow; nothing was written."""
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import (
+    Conflict,
+    KubeError,
+    LeaseHeld,
+    Refused,
+    RunFailed,
+)
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import utcnow
 
 
 def _planned(api, snapshot, target, changed):
@@ -47,7 +50,7 @@ def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, a
         changed = _set_version(api, set_version) or changed
         try:
             result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None, health=health)
-        except runner.RunFailed as failure:
+        except RunFailed as failure:
             failure.result["changed"] = True
             if auto_rollback and cond.is_true(
                 failure.result["diff"]["after"].get("conditions"), cond.ERROR, cond.UPGRADE_FAILED
@@ -67,14 +70,14 @@ def _roll_back_automatically(api, failure, wait, timeout, health):
     _set_version(api, target)
     try:
         result = runner.drive(api, machine.AUTO_ROLLBACK, wait, max(timeout, 1), health=health)
-    except runner.RunFailed as second:
+    except RunFailed as second:
         second.result.update(changed=True, rolled_back=False, steps=failed_steps + second.result["steps"])
-        raise runner.RunFailed(
+        raise RunFailed(
             "%s; the automatic rollback to %s failed as well: %s" % (failure, target, second), second.result
         )
     done = result["cluster"]["current_version"] == target and not result["cluster"]["target_version"]
     result.update(changed=True, rolled_back=done, steps=failed_steps + result["steps"])
-    raise runner.RunFailed(
+    raise RunFailed(
         "%s; %s"
         % (
             failure,
@@ -138,12 +141,9 @@ def upgrade(api, version, wait, timeout, check_mode, pod=None, health=None, auto
 
 def helm_revision(api, helm_options, last_stable):
     """The Helm revision a rollback goes back to; Refused when it would not deploy ``last_stable``."""
-    try:
-        entries = helm.history(
-            [helm.decode_release(record) for record in api.helm_release_records(helm_options["release"])], api.name
-        )
-    except helm.HelmError as error:
-        raise KubeError(str(error))
+    entries = helm.history(
+        [helm.decode_release(record) for record in api.helm_release_records(helm_options["release"])], api.name
+    )
     choice = helm.choose_revision(helm_options["release"], entries, last_stable, helm_options.get("revision"))
     if not choice.allowed:
         raise Refused(choice.message)
@@ -174,12 +174,9 @@ def rollback(api, version, wait, timeout, check_mode, pod=None, health=None, hel
     def helm_rollback():
         if (api.get_cluster().get("spec") or {}).get("version") == verdict.target:
             return False  # done by an earlier run, or by hand
-        try:
-            helm.run_rollback(
-                helm_options["binary"], helm_options["release"], revision, api.namespace, helm_options["settings"]
-            )
-        except helm.HelmError as error:
-            raise KubeError(str(error))
+        helm.run_rollback(
+            helm_options["binary"], helm_options["release"], revision, api.namespace, helm_options["settings"]
+        )
         return True
 
     if machine.abort_requested(snapshot["cluster"]) is not None:
@@ -219,12 +216,12 @@ def abort(api, reason, wait, timeout, check_mode):
     while True:
         try:
             api.acquire(utcnow())
-        except kube.LeaseHeld:
+        except LeaseHeld:
             pass  # another run drives the upgrade: it stops at its next step
         else:
             try:
                 runner.drive(api, None, False, timeout)
-            except runner.RunFailed:
+            except RunFailed:
                 pass  # the abort, recorded as UpgradeFailed
             finally:
                 api.release()
@@ -275,14 +272,6 @@ def status(api, condition, check_mode):
     raise KubeError("gave up writing the condition after repeated write conflicts; retryable", True)
 
 
-def checked_version(version):
-    """``version`` when well formed; otherwise Refused, raised before anything is written."""
-    try:
-        return versions.check_requested(version)
-    except versions.VersionError as error:
-        raise Refused(str(error))
-
-
 def deploy(api, spec, crd, wait, timeout, check_mode):
     """Create or update the cluster resource and its workload; a repeated run changes nothing.
 
@@ -302,7 +291,7 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
     spec = dict(spec)
     if existing is not None:
         spec["version"] = (existing.get("spec") or {}).get("version") or spec.get("version")
-    checked_version(versions.effective(spec.get("version")))
+    versions.check_requested(versions.effective(spec.get("version")))
     resource = manifests.cluster(api.name, api.namespace, spec)
     resource_changed, applied = kube.apply_object(api.client, resource, check_mode)
     if resource_changed:

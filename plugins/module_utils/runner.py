@@ -10,12 +10,13 @@ a watch of the cluster's pods between steps; without it, it makes one step.
 
 __metaclass__ = type
 
+import datetime
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import health as health_checks
 from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary
-from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict, KubeError, utcnow
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, RunFailed
 
 # The longest sleep between two looks while nothing changes: it bounds how late
 # a deadline or a grace period is noticed and keeps the Lease renewed.
@@ -23,12 +24,8 @@ MAX_SLEEP = 5.0
 MAX_CONFLICTS = 20
 
 
-class RunFailed(Exception):
-    """The run ended in a failure recorded on the cluster (UpgradeFailed, RollbackFailed, a refusal)."""
-
-    def __init__(self, message, result):
-        super(RunFailed, self).__init__(message)
-        self.result = result
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 class Run:
@@ -38,12 +35,17 @@ class Run:
         self.monotonic = monotonic
         self.steps = []
         self.changed = False
+        self.pod = ""
 
     def record(self, decision, note=""):
         message = note or decision.message
         if self.steps and (self.steps[-1]["step"], self.steps[-1]["message"]) == (decision.kind, message):
             return  # one line per change: a wait that did not change is not repeated
-        entry = {"time": cond.format_time(self.clock()), "step": decision.kind, "message": message}
+        # Each step names the bookie it concerns, so that one run's steps can be shown bookie by bookie: a wait
+        # concerns the bookie of the step before it; the steps of the whole cluster name none.
+        if decision.kind != machine.WAIT:
+            self.pod = (decision.action or {}).get("pod", "")
+        entry = {"time": cond.format_time(self.clock()), "step": decision.kind, "message": message, "pod": self.pod}
         if decision.action:
             entry["action"] = dict(decision.action)
         self.steps.append(entry)

@@ -11,6 +11,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import VersionError
+
 DEFAULT_VERSION = "0.11.0"
 DEFAULT_REPOSITORY = "pravega/bookkeeper"
 
@@ -18,10 +20,6 @@ _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)([-+.][0-9A-Za-z][0-9A-Za-z.+_-]
 # What an image tag may be; a requested version becomes the tag of the bookies' image.
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 VERSION_FORM = "X.Y.Z with an optional leading 'v' and suffix, such as 0.13.0 or 0.6.0-2252.b6f6512"
-
-
-class VersionError(ValueError):
-    """A version string that cannot be used; the message says why."""
 
 
 def parse(text):

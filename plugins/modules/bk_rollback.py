@@ -125,7 +125,7 @@ retryable:
 
 import os
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, operations, versions
 
 OPTIONS = {
     "version": {"type": "str"},
@@ -152,7 +152,7 @@ def main():
         args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, OPTIONS),
         lambda api, params, check_mode: operations.rollback(
             api,
-            params["version"] and operations.checked_version(params["version"]),
+            params["version"] and versions.check_requested(params["version"]),
             params["wait"],
             params["timeout"],
             check_mode,

@@ -163,7 +163,7 @@ retryable:
   type: bool
 """
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations, versions
 
 OPTIONS = {
     "version": {"type": "str"},
@@ -178,7 +178,7 @@ def upgrade_or_abort(api, params, check_mode):
         return operations.abort(api, params["reason"], params["wait"], params["timeout"], check_mode)
     return operations.upgrade(
         api,
-        operations.checked_version(params["version"]),
+        versions.check_requested(params["version"]),
         params["wait"],
         params["timeout"],
         check_mode,

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner, versions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 
@@ -133,7 +133,7 @@ def test_refusals_change_nothing(client, kubectl, namespace):
     api = deploy(client, namespace)
     refusals = [
         (lambda: operations.upgrade(api, "0.12.0", True, 60, False), "downgrading the cluster from version 0.13.0"),
-        (lambda: operations.upgrade(api, operations.checked_version("0.14"), True, 60, False), "X.Y.Z"),
+        (lambda: operations.upgrade(api, versions.check_requested("0.14"), True, 60, False), "X.Y.Z"),
         (lambda: operations.rollback(api, None, True, 60, False), "only allowed after a failed upgrade"),
     ]
     for call, message in refusals:

@@ -2,7 +2,7 @@
 
 import copy
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import Conflict
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     FakeCluster,
     at,

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, kube
 
 KUBECONFIG = {
     "apiVersion": "v1",
@@ -270,14 +270,14 @@ def test_api_errors_are_described_for_humans():
         failure.body = body
         return failure
 
-    assert "401 Unauthorized" in str(kube.describe(error(401, "{}"), "reading"))
-    forbidden = kube.describe(error(403, '{"message": "pods is forbidden"}'), "listing")
+    assert "401 Unauthorized" in str(errors.api_error(error(401, "{}"), "reading"))
+    forbidden = errors.api_error(error(403, '{"message": "pods is forbidden"}'), "listing")
     assert str(forbidden) == "listing: forbidden by the API server (403): pods is forbidden"
-    unavailable = kube.describe(error(503, "not json"), "reading")
+    unavailable = errors.api_error(error(503, "not json"), "reading")
     assert unavailable.retryable and "retryable" in str(unavailable)
-    assert not kube.describe(error(422, "{}"), "writing").retryable
+    assert not errors.api_error(error(422, "{}"), "writing").retryable
     schema = error(500, '{"message": "failed to create typed patch object: .spec.replicas: expected numeric"}')
-    assert not kube.describe(schema, "applying").retryable, "a wrong field type does not go away on a rerun"
+    assert not errors.api_error(schema, "applying").retryable, "a wrong field type does not go away on a rerun"
     calls = []
 
     def mistyped():

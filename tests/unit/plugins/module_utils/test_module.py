@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, kube, module, operations, runner
 
 
 class Exit(Exception):
@@ -94,6 +94,22 @@ def test_refusals_failures_and_api_errors_fail_the_task():
     assert failed.failed and failed.result["changed"] and "diff" in failed.result
     api_error = run(raising(kube.KubeError("down", retryable=True)))
     assert api_error.result == {"msg": "down", "retryable": True}
+
+
+@pytest.mark.parametrize(
+    "error, result",
+    [
+        (errors.HelmError("helm rollback bk 2 failed"), {"retryable": False}),
+        (errors.LeaseHeld("driven by another run"), {"retryable": True}),
+        (errors.Conflict("changed meanwhile", retryable=True), {"retryable": True}),
+        (errors.NotFound("BookkeeperCluster bk not found"), {"retryable": False}),
+        (errors.VersionError("request version is not in valid format"), {"changed": False, "refused": True}),
+    ],
+    ids=["helm", "lease", "conflict", "not found", "version"],
+)
+def test_every_error_of_the_family_fails_the_task_with_its_own_fields(error, result):
+    failed = run(raising(error))
+    assert failed.failed and failed.result == dict(result, msg=str(error))
 
 
 def test_a_dict_option_given_as_a_plain_string_is_named():

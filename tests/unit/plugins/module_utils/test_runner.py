@@ -1,8 +1,8 @@
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, operations, runner
-from ansible_collections.bookkeeper.ops.plugins.module_utils.kube import KubeError
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, machine, operations, runner, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 
 
@@ -151,7 +151,7 @@ def test_operations_status_sets_a_condition_once():
     assert operations.status(api, None, False)["changed"] is False
 
 
-def test_checked_version_refuses_malformed_input():
-    assert operations.checked_version("0.14.0") == "0.14.0"
-    with pytest.raises(operations.Refused):
-        operations.checked_version("fourteen")
+def test_a_malformed_version_is_a_refusal():
+    assert versions.check_requested("0.14.0") == "0.14.0"
+    with pytest.raises(errors.Refused):
+        versions.check_requested("fourteen")

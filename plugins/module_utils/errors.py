@@ -1,0 +1,124 @@
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""Every failure the collection reports, under one root, and how an API error becomes one.
+
+``BookkeeperOpsError`` is the root: module.execute catches it once and reads
+what the user should know from the subclass (a refusal changed nothing, a
+failed run carries its result, a retryable error may pass on a rerun). Plain
+Python, no Kubernetes client: the fake adapter of the unit tests raises the
+same types as the real one.
+"""
+
+__metaclass__ = type
+
+import json
+
+# Statuses the API server may answer with for a while and then answer properly.
+TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
+
+
+class BookkeeperOpsError(Exception):
+    """A failure to show the user; ``retryable`` when a rerun may succeed."""
+
+    retryable = False
+
+
+class Refused(BookkeeperOpsError):
+    """A request the cluster's state or the options do not allow; nothing was written."""
+
+
+class VersionError(Refused, ValueError):
+    """A version string that cannot be used; the message says why."""
+
+
+class RunFailed(BookkeeperOpsError):
+    """The run ended in a failure recorded on the cluster (UpgradeFailed, RollbackFailed, a refusal)."""
+
+    def __init__(self, message, result):
+        super(RunFailed, self).__init__(message)
+        self.result = result
+
+
+class HelmError(BookkeeperOpsError):
+    """Helm's history could not be read, or ``helm rollback`` failed."""
+
+
+class KubeError(BookkeeperOpsError):
+    """The API server, or the connection to it, failed; ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, message, retryable=False, status=None, reason=""):
+        super(KubeError, self).__init__(message)
+        self.retryable = retryable
+        self.status = status
+        self.reason = reason
+
+
+class LeaseHeld(KubeError):
+    """Another run holds the cluster's Lease."""
+
+    def __init__(self, message):
+        super(LeaseHeld, self).__init__(message, retryable=True, status=409)
+
+
+class Conflict(KubeError):
+    """The object changed since it was read: observe again and decide again."""
+
+
+class NotFound(KubeError):
+    """The object does not exist; ``kind`` is the plural the API server named (empty for an unknown type)."""
+
+    def __init__(self, message, reason="", kind=""):
+        super(NotFound, self).__init__(message, status=404, reason=reason)
+        self.kind = kind
+
+
+def _body(exception):
+    try:
+        body = json.loads(exception.body)
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def reason_of(exception):
+    """The API server's own words for an ApiException (its Status message), else the HTTP reason."""
+    return _body(exception).get("message") or exception.reason or str(exception)
+
+
+def is_transient(exception):
+    """Whether an ApiException may go away by itself; a schema error that comes back as a 500 will not."""
+    if not exception.status:
+        return True
+    return exception.status in TRANSIENT_STATUSES and "failed to create typed patch object" not in reason_of(exception)
+
+
+def api_error(exception, what):
+    """The typed error for an ApiException (read by its attributes) raised while doing ``what``."""
+    status, reason = exception.status, reason_of(exception)
+    if status == 401:
+        return KubeError(
+            "%s: the API server refused the credentials (401 Unauthorized); check the token, certificate or "
+            "kubeconfig, and whether the token has expired" % what,
+            status=status,
+            reason=reason,
+        )
+    if status == 403:
+        return KubeError("%s: forbidden by the API server (403): %s" % (what, reason), status=status, reason=reason)
+    if status == 404:
+        details = _body(exception).get("details")
+        kind = details.get("kind") if isinstance(details, dict) else ""
+        return NotFound("%s: %s (HTTP 404)" % (what, reason), reason=reason, kind=kind or "")
+    retryable = is_transient(exception) or status == 409
+    message = "%s: %s (HTTP %s)%s" % (what, reason, status, "; retryable, run again" if retryable else "")
+    if status == 409:
+        return Conflict(message, retryable=True, status=status, reason=reason)
+    return KubeError(message, retryable, status=status, reason=reason)
+
+
+def unanswered(what, attempts, failure):
+    """The error for a request the API server never answered (connection refused, reset, timed out)."""
+    return KubeError(
+        "%s: the API server did not answer after %d attempt%s (%s); retryable, run again"
+        % (what, attempts, "" if attempts == 1 else "s", failure),
+        retryable=True,
+    )
