@@ -41,7 +41,7 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -233,7 +233,7 @@ def evictions(namespace, since):
                 continue
             ref = entry.get("objectRef") or {}
             if (
-                entry.get("userAgent", "").startswith(kube.FIELD_MANAGER)
+                entry.get("userAgent", "").startswith(resource.FIELD_MANAGER)
                 and entry.get("verb") == "create"
                 and ref.get("subresource") == "eviction"
                 and ref.get("namespace") == namespace

@@ -31,6 +31,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils import resource as bk_resource  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -60,7 +61,7 @@ def received(entry):
     return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def requests_by_verb(lines, since, user_agent=kube.USER_AGENT):
+def requests_by_verb(lines, since, user_agent=bk_resource.USER_AGENT):
     """Requests by verb in the audit log ``lines`` sent by ``user_agent`` and received at ``since`` or later.
 
     A long-running request (a watch, a pod proxy call) has two entries, one when its response starts and
@@ -96,7 +97,12 @@ def first_fault(core, namespace, reason, seen):
 def first_failure(custom, namespace, seen):
     """Record when the cluster of ``namespace`` first shows Error True."""
     for event in kube.k8s_watch.Watch().stream(
-        custom.list_namespaced_custom_object, kube.GROUP, kube.API_VERSION, namespace, kube.PLURAL, timeout_seconds=60
+        custom.list_namespaced_custom_object,
+        resource.GROUP,
+        resource.VERSION,
+        namespace,
+        resource.PLURAL,
+        timeout_seconds=60,
     ):
         for condition in (event["object"].get("status") or {}).get("conditions") or ():
             if condition["type"] == "Error" and condition["status"] == "True":

@@ -9,7 +9,7 @@ import os
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
 
 DOCUMENTATION = r"""
@@ -165,11 +165,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         try:
             custom = kube.k8s.CustomObjectsApi(kube.api_client(params))
             if not namespaces:
-                return self._list(name, custom.list_cluster_custom_object, kube.GROUP, kube.API_VERSION, kube.PLURAL)
+                return self._list(
+                    name, custom.list_cluster_custom_object, resource.GROUP, resource.VERSION, resource.PLURAL
+                )
             items = []
             for namespace in namespaces:
                 items += self._list(
-                    name, custom.list_namespaced_custom_object, kube.GROUP, kube.API_VERSION, namespace, kube.PLURAL
+                    name,
+                    custom.list_namespaced_custom_object,
+                    resource.GROUP,
+                    resource.VERSION,
+                    namespace,
+                    resource.PLURAL,
                 )
             return items
         except kube.KubeError as error:

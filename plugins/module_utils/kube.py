@@ -23,7 +23,7 @@ import uuid
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE, boolean
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import helm
+from ansible_collections.bookkeeper.ops.plugins.module_utils import helm, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.args import (
     AUTH_ARG_SPEC,
     AUTH_ENV,
@@ -39,6 +39,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import (
     reason_of,
     unanswered,
 )
+from ansible_collections.bookkeeper.ops.plugins.module_utils.resource import GROUP, KIND, PLURAL, VERSION
 
 try:
     import urllib3
@@ -53,14 +54,6 @@ try:
 except ImportError as import_error:  # reported by the modules through missing_required_lib
     KUBERNETES_IMPORT_ERROR = import_error
 
-GROUP = "bookkeeper.pravega.io"
-API_VERSION = "v1alpha1"
-PLURAL = "bookkeeperclusters"
-KIND = "BookkeeperCluster"
-COMPONENTS = ("bookie",)
-FIELD_MANAGER = "bookkeeper-ops"
-# Requests carry this User-Agent, so that audit logs show what the collection did.
-USER_AGENT = "bookkeeper-ops/1.0.0"
 LEASE_SECONDS = 30
 RETRY_DELAYS = (0.2, 0.5, 1, 2, 4, 8)
 
@@ -230,7 +223,7 @@ def api_client(params, environ=None):
 
         configuration.refresh_api_key_hook = refresh_then_override
     client = ApiClient(configuration)
-    client.user_agent = USER_AGENT
+    client.user_agent = resource.USER_AGENT
     if settings["impersonate_user"]:
         client.set_default_header("Impersonate-User", settings["impersonate_user"])
     client.impersonate_groups = tuple(settings["impersonate_groups"] or ())
@@ -294,7 +287,7 @@ class ClusterAPI:
         self.apps = k8s.AppsV1Api(client)
         self.custom = k8s.CustomObjectsApi(client)
         self.coordination = k8s.CoordinationV1Api(client)
-        self.lease_name = "bookkeeper-ops-%s" % name
+        self.lease_name = resource.lease_name(name)
         self.lease_renewed = None
         self.pods_version = ""
 
@@ -312,7 +305,7 @@ class ClusterAPI:
             raise KubeError("%s: the cluster name is empty" % what)
         try:
             return retrying(
-                what, self.custom.get_namespaced_custom_object, GROUP, API_VERSION, self.namespace, PLURAL, self.name
+                what, self.custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, PLURAL, self.name
             )
         except ApiException as error:
             if error.status != 404:
@@ -325,7 +318,7 @@ class ClusterAPI:
                 return None
             raise KubeError(
                 "the BookkeeperCluster resource type (%s/%s) is not installed on this cluster; install its CRD, for "
-                "example with the bookkeeper.ops.deploy role" % (GROUP, API_VERSION)
+                "example with the bookkeeper.ops.deploy role" % (GROUP, VERSION)
             )
 
     def wait_for_type(self, seconds=30):
@@ -333,7 +326,7 @@ class ClusterAPI:
         started = time.monotonic()
         while True:
             try:
-                self.custom.list_namespaced_custom_object(GROUP, API_VERSION, self.namespace, PLURAL, limit=1)
+                self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, limit=1)
                 return
             except ApiException as error:
                 if error.status != 404 or time.monotonic() - started > seconds:
@@ -344,8 +337,8 @@ class ClusterAPI:
         """One snapshot: the cluster, then each component's StatefulSet and pods."""
         cluster = self.get_cluster()
         components = []
-        for component in COMPONENTS:
-            workload_name = "%s-%s" % (self.name, component)
+        for component in resource.COMPONENTS:
+            workload_name = resource.workload_name(self.name, component)
             what = "reading StatefulSet %s/%s" % (self.namespace, workload_name)
             try:
                 workload = _json(
@@ -366,11 +359,6 @@ class ClusterAPI:
             self.pods_version = pod_list["metadata"].get("resourceVersion", "")
         return {"cluster": cluster, "components": components}
 
-    def selector(self, workload):
-        labels = ((workload or {}).get("spec") or {}).get("selector", {}).get("matchLabels")
-        labels = labels or {"app": "bookkeeper-cluster", "bookkeeper_cluster": self.name}
-        return ",".join("%s=%s" % item for item in sorted(labels.items()))
-
     def _pods(self, workload):
         what = "listing the pods of %s/%s" % (self.namespace, self.name)
         try:
@@ -379,7 +367,7 @@ class ClusterAPI:
                     what,
                     self.core.list_namespaced_pod,
                     self.namespace,
-                    label_selector=self.selector(workload),
+                    label_selector=resource.selector(self.name, workload),
                     _preload_content=False,
                 )
             )
@@ -389,7 +377,7 @@ class ClusterAPI:
     # Writing
     def _replace(self, what, call, body):
         try:
-            return retrying(what, call, GROUP, API_VERSION, self.namespace, PLURAL, self.name, body)
+            return retrying(what, call, GROUP, VERSION, self.namespace, PLURAL, self.name, body)
         except ApiException as error:
             if error.status == 409:
                 raise Conflict(what)
@@ -416,7 +404,7 @@ class ClusterAPI:
         patch = {
             "spec": {
                 "template": {
-                    "metadata": {"annotations": {"bookkeeper.version": action["version"]}},
+                    "metadata": {"annotations": {resource.VERSION_ANNOTATION: action["version"]}},
                     "spec": {"containers": [{"name": containers[0]["name"], "image": action["image"]}]},
                 }
             }
@@ -455,10 +443,10 @@ class ClusterAPI:
             "metadata": {
                 "generateName": "%s-" % self.name,
                 "namespace": self.namespace,
-                "labels": {"app": "bookkeeper-cluster", "bookkeeper_cluster": self.name},
+                "labels": resource.labels(self.name),
             },
             "involvedObject": {
-                "apiVersion": "%s/%s" % (GROUP, API_VERSION),
+                "apiVersion": resource.API_VERSION,
                 "kind": KIND,
                 "name": self.name,
                 "namespace": self.namespace,
@@ -471,8 +459,8 @@ class ClusterAPI:
             "firstTimestamp": stamp,
             "lastTimestamp": stamp,
             "count": 1,
-            "source": {"component": FIELD_MANAGER},
-            "reportingComponent": FIELD_MANAGER,
+            "source": {"component": resource.FIELD_MANAGER},
+            "reportingComponent": resource.FIELD_MANAGER,
             "reportingInstance": self.holder,
         }
         what = "recording event %r on BookkeeperCluster %s/%s" % (event["reason"], self.namespace, self.name)
@@ -511,7 +499,7 @@ class ClusterAPI:
                 what,
                 self.custom.patch_namespaced_custom_object,
                 GROUP,
-                API_VERSION,
+                VERSION,
                 self.namespace,
                 PLURAL,
                 self.name,
@@ -556,7 +544,7 @@ class ClusterAPI:
                 self.pods_version,
                 seconds,
                 namespace=self.namespace,
-                label_selector=self.selector(None),
+                label_selector=resource.selector(self.name, None),
                 allow_watch_bookmarks=False,
             ):
                 break
@@ -567,7 +555,7 @@ class ClusterAPI:
 
     def list_clusters(self, **query):
         """The namespace's BookkeeperClusters (a list call the progress display also watches)."""
-        return self.custom.list_namespaced_custom_object(GROUP, API_VERSION, self.namespace, PLURAL, **query)
+        return self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, **query)
 
     @staticmethod
     def decode(response):
@@ -698,7 +686,7 @@ class ClusterAPI:
 # Where each kind the deploy role manages lives: (API prefix, plural, namespaced).
 _PATHS = {
     "CustomResourceDefinition": ("/apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
-    "BookkeeperCluster": ("/apis/%s/%s" % (GROUP, API_VERSION), PLURAL, True),
+    KIND: ("/apis/" + resource.API_VERSION, PLURAL, True),
     "ConfigMap": ("/api/v1", "configmaps", True),
     "Service": ("/api/v1", "services", True),
     "PodDisruptionBudget": ("/apis/policy/v1", "poddisruptionbudgets", True),
@@ -747,7 +735,7 @@ def apply_object(client, obj, dry_run=False):
             if error.status != 404:
                 raise
             existing = None
-        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        query = [("fieldManager", resource.FIELD_MANAGER), ("force", "true")]
         if dry_run:
             query.append(("dryRun", "All"))
         applied = retrying(what, _call, client, path, "PATCH", obj, query, "application/apply-patch+yaml")

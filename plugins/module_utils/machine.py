@@ -59,14 +59,12 @@ import copy
 import datetime
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, pods, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, pods, resource, versions
 
 UPGRADE = "upgrade"
 ROLLBACK = "rollback"
 # The intent of a rollback started by the tool itself after a failed upgrade.
 AUTO_ROLLBACK = "auto_rollback"
-
-ABORT_ANNOTATION = "bookkeeper.ops/abort"
 
 # Decision kinds.
 INITIALIZE = "initialize"
@@ -95,10 +93,6 @@ _FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
 Decision = collections.namedtuple("Decision", "kind message status action event")
 
 
-def workload_name(cluster_name, component):
-    return "%s-%s" % (cluster_name, component)
-
-
 def spec_replicas(cluster):
     return (cluster.get("spec") or {}).get("replicas") or DEFAULT_REPLICAS
 
@@ -119,14 +113,14 @@ def repository(cluster):
 def abort_requested(cluster):
     """The text of the abort annotation (``"requested"`` when empty), or None when it is absent."""
     annotations = (cluster.get("metadata") or {}).get("annotations") or {}
-    if ABORT_ANNOTATION not in annotations:
+    if resource.ABORT_ANNOTATION not in annotations:
         return None
-    return annotations[ABORT_ANNOTATION] or "requested"
+    return annotations[resource.ABORT_ANNOTATION] or "requested"
 
 
 def template_version(workload):
     template = (workload.get("spec") or {}).get("template") or {}
-    return ((template.get("metadata") or {}).get("annotations") or {}).get(pods.VERSION_ANNOTATION, "")
+    return ((template.get("metadata") or {}).get("annotations") or {}).get(resource.VERSION_ANNOTATION, "")
 
 
 def template_image(workload):
@@ -186,7 +180,7 @@ def _template_action(cluster, component, version):
     return {
         "type": UPDATE_TEMPLATE,
         "component": component["name"],
-        "workload": workload_name(cluster["metadata"]["name"], component["name"]),
+        "workload": resource.workload_name(cluster["metadata"]["name"], component["name"]),
         "image": versions.image(repository(cluster), version),
         "version": version,
     }
@@ -285,7 +279,7 @@ def _start_upgrade(snapshot, status, now, target):
             "an upgrade to %s does not start while the cluster carries the annotation %s (%s); remove it "
             % (
                 target,
-                ABORT_ANNOTATION,
+                resource.ABORT_ANNOTATION,
                 abort,
             )
             + "to upgrade"
@@ -332,7 +326,7 @@ def _rollout(snapshot, status, now, action, limits):
     rollout["action"] = action
     replicas = spec_replicas(cluster)
     for component in snapshot["components"]:
-        sts_name = workload_name(cluster["metadata"]["name"], component["name"])
+        sts_name = resource.workload_name(cluster["metadata"]["name"], component["name"])
         ordered = pods.by_ordinal(component.get("pods") or ())
         on_target = _on_target(ordered, target, cond.parse_time(rollout.get("startedAt")))
         ready_on_target = sum(1 for pod in on_target if pods.is_ready(pod))
@@ -486,7 +480,7 @@ def _abort(snapshot, status, now, reason):
     )
     message = "upgrade to %s aborted on request (annotation %s: %s) with %d of %d pods on %s" % (
         target,
-        ABORT_ANNOTATION,
+        resource.ABORT_ANNOTATION,
         reason,
         on_target,
         status["replicas"],

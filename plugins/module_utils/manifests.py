@@ -11,7 +11,7 @@ the ``bookkeeper.version`` annotation that records its version.
 
 __metaclass__ = type
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import pods, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils import resource, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.machine import repository, spec_replicas
 
 BOOKIE_PORT = 3181
@@ -64,18 +64,11 @@ def spec_problem(spec):
     return None
 
 
-def labels(name, component=None):
-    result = {"app": "bookkeeper-cluster", "bookkeeper_cluster": name}
-    if component:
-        result["component"] = component
-    return result
-
-
 def cluster(name, namespace, spec):
     """The BookkeeperCluster resource for ``spec`` (camelCase fields, as the CRD has them)."""
     return {
-        "apiVersion": "bookkeeper.pravega.io/v1alpha1",
-        "kind": "BookkeeperCluster",
+        "apiVersion": resource.API_VERSION,
+        "kind": resource.KIND,
         "metadata": {"name": name, "namespace": namespace},
         "spec": spec,
     }
@@ -101,7 +94,11 @@ def config_map(cr, version):
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "%s-bookie" % name, "namespace": cr["metadata"]["namespace"], "labels": labels(name)},
+        "metadata": {
+            "name": resource.workload_name(name),
+            "namespace": cr["metadata"]["namespace"],
+            "labels": resource.labels(name),
+        },
         "data": data,
     }
 
@@ -112,14 +109,14 @@ def service(cr):
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {
-            "name": "%s-bookie-headless" % name,
+            "name": "%s-headless" % resource.workload_name(name),
             "namespace": cr["metadata"]["namespace"],
-            "labels": labels(name, "bookie"),
+            "labels": resource.labels(name, resource.BOOKIE),
         },
         "spec": {
             "clusterIP": "None",
             "publishNotReadyAddresses": True,
-            "selector": labels(name, "bookie"),
+            "selector": resource.labels(name, resource.BOOKIE),
             "ports": [{"name": "bookie", "port": BOOKIE_PORT}],
         },
     }
@@ -130,10 +127,14 @@ def disruption_budget(cr):
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": {"name": "%s-bookie" % name, "namespace": cr["metadata"]["namespace"], "labels": labels(name)},
+        "metadata": {
+            "name": resource.workload_name(name),
+            "namespace": cr["metadata"]["namespace"],
+            "labels": resource.labels(name),
+        },
         "spec": {
             "maxUnavailable": cr["spec"].get("maxUnavailableBookkeeperReplicas") or 1,
-            "selector": {"matchLabels": labels(name, "bookie")},
+            "selector": {"matchLabels": resource.labels(name, resource.BOOKIE)},
         },
     }
 
@@ -147,15 +148,22 @@ def statefulset(cr, version):
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": {"name": "%s-bookie" % name, "namespace": cr["metadata"]["namespace"], "labels": labels(name)},
+        "metadata": {
+            "name": resource.workload_name(name),
+            "namespace": cr["metadata"]["namespace"],
+            "labels": resource.labels(name),
+        },
         "spec": {
-            "serviceName": "%s-bookie-headless" % name,
+            "serviceName": "%s-headless" % resource.workload_name(name),
             "replicas": spec_replicas(cr),
             "podManagementPolicy": "Parallel",
             "updateStrategy": {"type": "OnDelete"},
-            "selector": {"matchLabels": labels(name, "bookie")},
+            "selector": {"matchLabels": resource.labels(name, resource.BOOKIE)},
             "template": {
-                "metadata": {"labels": labels(name, "bookie"), "annotations": {pods.VERSION_ANNOTATION: version}},
+                "metadata": {
+                    "labels": resource.labels(name, resource.BOOKIE),
+                    "annotations": {resource.VERSION_ANNOTATION: version},
+                },
                 "spec": {
                     "containers": [
                         {
@@ -163,7 +171,7 @@ def statefulset(cr, version):
                             "image": versions.image(repository(cr), version),
                             "imagePullPolicy": image_spec.get("pullPolicy") or "IfNotPresent",
                             "ports": [{"name": "bookie", "containerPort": BOOKIE_PORT}],
-                            "envFrom": [{"configMapRef": {"name": "%s-bookie" % name}}],
+                            "envFrom": [{"configMapRef": {"name": resource.workload_name(name)}}],
                             "readinessProbe": {
                                 "exec": {
                                     "command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper shell bookiesanity"]

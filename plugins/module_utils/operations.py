@@ -16,6 +16,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import (
     kube,
     machine,
     manifests,
+    resource,
     runner,
     summary,
     versions,
@@ -93,7 +94,7 @@ def _check_pod(snapshot, pod):
         return
     cluster = snapshot["cluster"]
     bookies = [
-        "%s-%d" % (machine.workload_name(cluster["metadata"]["name"], component["name"]), ordinal)
+        "%s-%d" % (resource.workload_name(cluster["metadata"]["name"], component["name"]), ordinal)
         for component in snapshot["components"]
         for ordinal in range(machine.spec_replicas(cluster))
     ]
@@ -130,7 +131,7 @@ def upgrade(api, version, wait, timeout, check_mode, pod=None, health=None, auto
         raise Refused(
             "the cluster carries the annotation %s (%s), so no upgrade starts; roll back with bk_rollback, or remove "
             "the annotation (kubectl annotate bk %s %s-) to upgrade"
-            % (machine.ABORT_ANNOTATION, abort, api.name, machine.ABORT_ANNOTATION)
+            % (resource.ABORT_ANNOTATION, abort, api.name, resource.ABORT_ANNOTATION)
         )
     if check_mode:
         spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
@@ -181,7 +182,7 @@ def rollback(api, version, wait, timeout, check_mode, pod=None, health=None, hel
 
     if machine.abort_requested(snapshot["cluster"]) is not None:
         # The abort did its work: it ended the upgrade. Left in place, it would stop the next one.
-        api.annotate(machine.ABORT_ANNOTATION, None)
+        api.annotate(resource.ABORT_ANNOTATION, None)
     result = _drive_holding_lease(
         api, machine.ROLLBACK, wait, timeout, verdict.target, pod, health, first=helm_rollback if helm_options else None
     )
@@ -211,7 +212,7 @@ def abort(api, reason, wait, timeout, check_mode):
         )
     if check_mode:
         return _planned(api, snapshot, "", True)
-    api.annotate(machine.ABORT_ANNOTATION, reason or "requested")
+    api.annotate(resource.ABORT_ANNOTATION, reason or "requested")
     started = time.monotonic()
     while True:
         try:
@@ -234,7 +235,7 @@ def abort(api, reason, wait, timeout, check_mode):
         if time.monotonic() - started > timeout:
             raise KubeError(
                 "the abort was requested (annotation %s) but the run driving the upgrade did not record it within "
-                "%d s" % (machine.ABORT_ANNOTATION, timeout),
+                "%d s" % (resource.ABORT_ANNOTATION, timeout),
                 retryable=True,
             )
         api.wait_for_change(runner.MAX_SLEEP)

@@ -4,8 +4,7 @@
 
 __metaclass__ = type
 
-# The pod annotation that records which BookKeeper version a pod was created for.
-VERSION_ANNOTATION = "bookkeeper.version"
+from ansible_collections.bookkeeper.ops.plugins.module_utils.resource import VERSION_ANNOTATION
 
 
 def name(pod):

@@ -23,7 +23,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, kube, pods, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, kube, pods, redaction, resource
 
 display = Display()
 # Option aliases of the modules, to read the task's connection options as the module does.
@@ -35,7 +35,6 @@ _ALIASES = {
     "key_file": "client_key",
 }
 
-USER_AGENT = "bookkeeper-ops-progress/1.0.0"
 REMINDER_SECONDS = 60
 WATCH_SECONDS = 30
 
@@ -153,7 +152,7 @@ class Progress:
             self.api.core.list_namespaced_pod,
             lambda pod, quiet: self.show("pod/" + pods.name(pod), pod_line(pod), quiet),
             namespace=self.api.namespace,
-            label_selector=self.api.selector(None),
+            label_selector=resource.selector(self.api.name),
         )
 
     def _cluster(self):
@@ -204,7 +203,7 @@ class ProgressAction(ActionBase):
         try:
             params = {_ALIASES.get(key, key): value for key, value in args.items()}
             client = kube.api_client(params, os.environ)
-            client.user_agent = USER_AGENT
+            client.user_agent = resource.PROGRESS_USER_AGENT
             api = kube.ClusterAPI(client, params["name"], params.get("namespace") or "default")
         except Exception as error:  # no display is better than a failed task
             display.vv(remove_values("bookkeeper.ops: no progress display: %s" % error, hidden))

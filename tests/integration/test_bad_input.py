@@ -21,7 +21,7 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     OPERATOR_NAMESPACE,
@@ -36,8 +36,8 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     failed_upgrade,
 )
 
-# The collection's User-Agents all start so (kube.USER_AGENT is bookkeeper-ops/<version>).
-AGENT = kube.FIELD_MANAGER
+# The collection's User-Agents all start so (resource.USER_AGENT is bookkeeper-ops/<version>).
+AGENT = resource.FIELD_MANAGER
 MUTATING = frozenset(("create", "update", "patch", "delete", "deletecollection"))
 ABSENT_NAMESPACE = "bk-absent-%s" % uuid.uuid4().hex[:6]
 CRDLESS = "bk-bad-input"

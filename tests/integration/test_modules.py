@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource, runner, versions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 
@@ -182,7 +182,7 @@ def audit_writes(kubeconfig, namespace):
         where = (entry.get("objectRef") or {}).get("namespace")
         if where not in (None, namespace):
             continue
-        if entry.get("userAgent", "").startswith(kube.USER_AGENT) and entry["verb"] in (
+        if entry.get("userAgent", "").startswith(resource.USER_AGENT) and entry["verb"] in (
             "create",
             "update",
             "patch",

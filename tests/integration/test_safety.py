@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, machine, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource, runner
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     GOOD,
@@ -106,7 +106,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
         operations.upgrade(api, GOOD, True, 60, False)
     assert "Rollback to version %s not supported" % GOOD in str(refused.value)
     operations.rollback(api, None, True, 120, False)
-    assert machine.ABORT_ANNOTATION not in (api.get_cluster()["metadata"].get("annotations") or {})
+    assert resource.ABORT_ANNOTATION not in (api.get_cluster()["metadata"].get("annotations") or {})
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
     assert shown(api) == HEALTHY
     with pytest.raises(operations.Refused) as nothing:

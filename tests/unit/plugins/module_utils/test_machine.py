@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine
+from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, resource
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     T0,
     FakeCluster,
@@ -349,7 +349,7 @@ def upgraded_one_pod(fake):
 def test_abort_stops_an_upgrade_before_its_next_pod_and_allows_the_rollback():
     fake = fresh()
     upgraded_one_pod(fake)
-    fake.cr["metadata"]["annotations"] = {machine.ABORT_ANNOTATION: "maintenance window over"}
+    fake.cr["metadata"]["annotations"] = {resource.ABORT_ANNOTATION: "maintenance window over"}
     decision = step_once(fake, at(30))
     assert decision.kind == machine.FAIL
     assert fake.replaced == ["bk-bookie-0"]
@@ -371,7 +371,7 @@ def test_abort_stops_an_upgrade_before_its_next_pod_and_allows_the_rollback():
 
 def test_no_upgrade_starts_while_the_abort_annotation_stays():
     fake = fresh()
-    fake.cr["metadata"]["annotations"] = {machine.ABORT_ANNOTATION: ""}
+    fake.cr["metadata"]["annotations"] = {resource.ABORT_ANNOTATION: ""}
     decision = step_once(fake, T0)
     assert decision.kind == machine.HOLD
     assert "does not start while the cluster carries the annotation bookkeeper.ops/abort (requested)" in (

@@ -32,9 +32,6 @@ class FakeWatchAPI:
         self.done = threading.Event()
         self.core = types.SimpleNamespace(list_namespaced_pod=self.list_pods)
 
-    def selector(self, workload):
-        return "bookkeeper_cluster=bk"
-
     def list_pods(self, **query):
         return {"metadata": {"resourceVersion": "1"}, "items": self.pods}
 
