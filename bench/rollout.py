@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/rollout.py [--sizes 3,10,50,100] [--role-sizes 3,10,50] [--trials 5]
 
-It starts its own cluster (BK_CLUSTER_NAME=bookkeeper-ops-bench, pods Ready 1 s
-after they start) and removes it at the end. Figures:
+It starts its own cluster (BK_CLUSTER_NAME=bookkeeper-ops-bench, or BK_BENCH_CLUSTER_NAME; pods Ready
+1 s after they start) and removes it at the end. --trials 0 leaves out the fault detection latency. Figures:
 
 * fault detection latency: from the first watch event showing ImagePullBackOff
   or CrashLoopBackOff on a replaced pod to the one showing Error/UpgradeFailed;
 * orchestration overhead per pod: rollout wall time minus the simulated 1 s start
-  of each pod, divided by the pods, for bk_upgrade with wait and for the roles;
+  of each pod, divided by the pods, for bk_upgrade with wait and for the roles; for
+  the role also its wall time minus bk_upgrade's at the same size, divided by the pods;
+* command to first write (role): from starting ansible-playbook to the API server
+  receiving the collection's first mutating request;
 * API requests per rollout by verb, from the API server's audit log (User-Agent
   bookkeeper-ops), and how many of them are watches;
 * peak memory (largest resident set) of ansible-playbook and its module processes.
@@ -36,7 +39,12 @@ from ansible_collections.bookkeeper.ops.tests.integration.processes import desce
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
 READY_SECONDS = 1.0
-ENV = dict(os.environ, BK_CLUSTER_NAME="bookkeeper-ops-bench", BK_POD_READY_SECONDS=str(READY_SECONDS))
+ENV = dict(
+    os.environ,
+    BK_CLUSTER_NAME=os.environ.get("BK_BENCH_CLUSTER_NAME", "bookkeeper-ops-bench"),
+    BK_POD_READY_SECONDS=str(READY_SECONDS),
+)
+MUTATING = ("create", "update", "patch", "delete", "deletecollection")
 
 
 def kubectl(*args):
@@ -75,12 +83,27 @@ def requests_by_verb(lines, since, user_agent=bk_resource.USER_AGENT):
     return collections.Counter(verbs.values())
 
 
-def audit_counts(kubeconfig, since):
-    """Requests by verb that the collection sent since ``since`` (epoch seconds), rotated logs included."""
+def audit_lines(kubeconfig):
+    """The API server's audit log, rotated logs included."""
     lines = []
     for log in (pathlib.Path(kubeconfig).parent / "logs").glob("audit*.log"):
         lines += log.read_text().splitlines()
-    return requests_by_verb(lines, since)
+    return lines
+
+
+def audit_counts(kubeconfig, since):
+    """Requests by verb that the collection sent since ``since`` (epoch seconds)."""
+    return requests_by_verb(audit_lines(kubeconfig), since)
+
+
+def first_write(lines, since, user_agent=bk_resource.USER_AGENT):
+    """Seconds from ``since`` to the first mutating request of ``user_agent`` in the audit log ``lines``."""
+    entries = [json.loads(line) for line in lines]
+    return min(
+        received(entry) - since
+        for entry in entries
+        if entry.get("userAgent", "").startswith(user_agent) and entry["verb"] in MUTATING and received(entry) >= since
+    )
 
 
 def first_fault(core, namespace, reason, seen):
@@ -218,9 +241,10 @@ def role_rollout(client, kubeconfig, replicas):
     if process.returncode != 0:
         raise SystemExit("the upgrade playbook failed:\n%s" % output.decode()[-3000:])
     wall = time.monotonic() - started
-    counts = audit_counts(kubeconfig, since)
+    lines = audit_lines(kubeconfig)
     kubectl("delete", "namespace", namespace, "--wait=false")
-    return wall, counts, {kind: kib / 1024.0 for kind, kib in memory.peak.items()}
+    peak = {kind: kib / 1024.0 for kind, kib in memory.peak.items()}
+    return wall, requests_by_verb(lines, since), first_write(lines, since), peak
 
 
 def table(title, header, rows):
@@ -245,17 +269,20 @@ def main():
     try:
         rows = []
         for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):
-            latencies = fault_latency(client, options.trials, version, reason)
-            rows.append([reason, len(latencies), "%.3f" % statistics.median(latencies), "%.3f" % max(latencies)])
-        table(
-            "Fault detection latency (s): fault shown on a pod -> Error/UpgradeFailed recorded",
-            ["fault", "trials", "median", "max"],
-            rows,
-        )
+            latencies = fault_latency(client, options.trials, version, reason) if options.trials else []
+            if latencies:
+                rows.append([reason, len(latencies), "%.3f" % statistics.median(latencies), "%.3f" % max(latencies)])
+        if rows:
+            table(
+                "Fault detection latency (s): fault shown on a pod -> Error/UpgradeFailed recorded",
+                ["fault", "trials", "median", "max"],
+                rows,
+            )
 
-        rows = []
+        rows, module_walls, role_rows = [], {}, []
         for size in [int(s) for s in options.sizes.split(",") if s]:
             wall, counts = module_rollout(client, kubeconfig, size)
+            module_walls[size] = wall
             overhead = (wall - size * READY_SECONDS) / size
             verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
             rows.append(
@@ -270,8 +297,10 @@ def main():
                 ]
             )
         for size in [int(s) for s in options.role_sizes.split(",") if s]:
-            wall, counts, peak = role_rollout(client, kubeconfig, size)
+            wall, counts, first, peak = role_rollout(client, kubeconfig, size)
             overhead = (wall - size * READY_SECONDS) / size
+            beyond = "%.2f" % ((wall - module_walls[size]) / size) if size in module_walls else "-"
+            role_rows.append([size, "%.1f" % wall, beyond, "%.2f" % first])
             verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
             rows.append(
                 [
@@ -291,6 +320,12 @@ def main():
             ["run", "pods", "wall s", "overhead s/pod", "requests", "per pod", "by verb"],
             rows,
         )
+        if role_rows:
+            table(
+                "Upgrade role against bk_upgrade with wait",
+                ["pods", "role wall s", "(role - bk_upgrade) s/pod", "command to first write s"],
+                role_rows,
+            )
         print(
             "\nPeak RSS of this process (drives bk_upgrade in-process): %.0f MiB"
             % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)

@@ -93,7 +93,10 @@ cluster:
   returned: always
   type: dict
 steps:
-  description: Each step the run took, with its time (RFC3339, UTC) and what it did or waited for.
+  description:
+    - Each step the run took, with its time (RFC3339, UTC) and what it did or waited for.
+    - C(pod) names the bookie the step concerns (a wait, the bookie replaced before it), empty for the
+      cluster's own steps; the upgrade and rollback roles show the steps bookie by bookie with it.
   returned: always
   type: list
   elements: dict

@@ -132,6 +132,24 @@ cluster:
       description: Each component with its StatefulSet, pod template version and pods in ordinal order.
       type: list
       elements: dict
+    reconcile:
+      description:
+        - What a reconcile run (the collection's C(playbooks/reconcile.yml), run by ansible-operator) does next, as
+          the collection's core decides it from the status and C(spec.version).
+        - A rollout in progress is carried on; a failed upgrade is rolled back once C(spec.version) is set back to
+          the last stable version; after a failed rollback only a newer version starts anything.
+      type: dict
+      contains:
+        rollout:
+          description: C(upgrade), C(rollback) or C(none).
+          type: str
+        version:
+          description: The version to upgrade or roll back to; empty with C(none).
+          type: str
+        reason:
+          description: Why, in a sentence.
+          type: str
+      sample: {rollout: upgrade, version: 0.14.0, reason: spec.version 0.14.0 is newer than the current version 0.13.0}
 """
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations

@@ -131,12 +131,16 @@ cluster:
     rollout: {}
     components: []
 steps:
-  description: Each step the run took, with its time (RFC3339, UTC) and what it did or waited for.
+  description:
+    - Each step the run took, with its time (RFC3339, UTC) and what it did or waited for.
+    - C(pod) names the bookie the step concerns (a wait, the bookie replaced before it), empty for the
+      cluster's own steps; the upgrade and rollback roles show the steps bookie by bookie with it.
   returned: always
   type: list
   elements: dict
   sample:
-    - {time: "2026-11-24T09:00:01Z", step: replace_pod, message: "replacing pod bookkeeper-bookie-0 (0.13.0 -> 0.14.0)"}
+    - {time: "2026-11-24T09:00:01Z", step: replace_pod, pod: bookkeeper-bookie-0,
+       message: "replacing pod bookkeeper-bookie-0 (0.13.0 -> 0.14.0)"}
 plan:
   description: In check mode, the pods that would be replaced, in order.
   returned: in check mode

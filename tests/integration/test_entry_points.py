@@ -112,7 +112,7 @@ def test_every_job_template_takes_its_survey_answers_as_awx_sends_them(
     upgrade.update(auto_rollback="true")
     status, output = launch("BookKeeper upgrade", upgrade, operator_kubeconfig, tmp_path)
     assert status == "failed"
-    assert "(rolled back to the last stable version)" in output, output[-3000:]
+    assert "; rolled back to %s automatically" % STABLE in output, output[-3000:]
     assert shown(api)["PodsReady"] == ("True", "", "") and shown(api)["Error"][0] == "False"
     upgrade.update(version=STABLE, auto_rollback="false", health_check="bookkeeper")
     status, output = launch("BookKeeper upgrade", upgrade, operator_kubeconfig, tmp_path)

@@ -42,9 +42,11 @@ def test_auto_rollback_brings_a_failed_upgrade_back(client, kubeconfig, namespac
         "auto_rollback=true",
     )
     assert run.returncode != 0
-    assert "pod bk-bookie-0 update failed because of ImagePullBackOff (rolled back to the last stable version)" in (
+    # The module rolls back in the same run; the role only passes auto_rollback on.
+    assert "pod bk-bookie-0 update failed because of ImagePullBackOff; rolled back to %s automatically" % STABLE in (
         run.stdout
     )
+    assert run.stdout.count("TASK [bookkeeper.ops.rollout : Upgrade, ") == 1, run.stdout[-3000:]
     assert shown(api)["PodsReady"] == ("True", "", "")
     assert shown(api)["Error"] == ("False", "", "")
     assert api.get_cluster()["status"]["currentVersion"] == STABLE
@@ -64,14 +66,19 @@ def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, names
     gate = ["-e", '{"health_check": {"type": "command", "command": ["sh", "-c", "echo $BK_NEXT_POD >> %s"]}}' % log]
     first = playbook("upgrade.yml", kubeconfig, *arguments, *gate)
     assert first.returncode == 0, first.stdout[-3000:]
-    assert "Replace bk-bookie-2 (pravega/bookkeeper:0.13.0 -> pravega/bookkeeper:0.14.0)" in first.stdout
-    # A line per step of each bookie, and the health gate asked before each Ready bookie went down.
-    assert "TASK [bookkeeper.ops.upgrade : Steps for bk-bookie-1]" in first.stdout
-    assert "replacing pod bk-bookie-1 (0.13.0 -> 0.14.0)" in first.stdout
+    # One module run for the whole rollout, then a line per step of each bookie, bookie by bookie; and the health
+    # gate asked before each Ready bookie went down.
+    assert first.stdout.count("TASK [bookkeeper.ops.rollout : Upgrade, ") == 1, first.stdout[-3000:]
+    steps = first.stdout.split("TASK [bookkeeper.ops.rollout : Steps of each bookie]")[1]
+    for ordinal in range(3):
+        bookie = steps.split("(item=bk-bookie-%d)" % ordinal)[1].split("(item=")[0]
+        assert "replacing pod bk-bookie-%d (0.13.0 -> 0.14.0)" % ordinal in bookie, steps
+        assert "bk-bookie-%d to become Ready on version 0.14.0" % ordinal in bookie, steps
+    assert "bk-bookie-1" not in steps.split("(item=bk-bookie-1)")[0]
     assert log.read_text().split() == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
-    # The live progress display, printed by the controller while each bookie's task waited.
-    assert re.search(r"bk-bookie-1 \[ *\d+s\] bk-bookie-1 0\.13\.0: Terminating", first.stdout), first.stdout[-3000:]
-    assert re.search(r"bk-bookie-1 \[ *\d+s\] bk-bookie-1 0\.14\.0: Ready", first.stdout)
+    # The live progress display, printed by the controller while the run waited.
+    assert re.search(r"bk \[ *\d+s\] bk-bookie-1 0\.13\.0: Terminating", first.stdout), first.stdout[-3000:]
+    assert re.search(r"bk \[ *\d+s\] bk-bookie-1 0\.14\.0: Ready", first.stdout)
     again = playbook("upgrade.yml", kubeconfig, *arguments)
     assert again.returncode == 0 and "changed=0" in again.stdout
 
@@ -95,6 +102,11 @@ def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
     }
     run = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
     assert run.returncode == 0, run.stdout[-3000:]
+    # The playbook does what the core decided (the deploy role's step may have started the upgrade), and says why.
+    assert re.search(r'"msg": "upgrade: [^"]*0\.14\.0', run.stdout), run.stdout[-3000:]
     assert log.read_text().split() == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
     status = kube.ClusterAPI(client, "bk", namespace).get_cluster()["status"]
     assert (status["currentVersion"], status["versionHistory"]) == ("0.14.0", [STABLE, "0.14.0"])
+    again = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
+    assert again.returncode == 0 and "none: the cluster is at version 0.14.0" in again.stdout, again.stdout[-3000:]
+    assert "bookkeeper.ops.rollout" not in again.stdout
