@@ -15,7 +15,7 @@ import sys
 import ansible_runner
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
 from ansible_collections.bookkeeper.ops.tests.integration.test_bad_input import Audit
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
@@ -96,7 +96,7 @@ def test_every_job_template_takes_its_survey_answers_as_awx_sends_them(
     status, output = launch("BookKeeper upgrade", upgrade, operator_kubeconfig, tmp_path)
     assert status == "failed"
     assert "rolled back" not in output, output[-3000:]
-    api = kube.ClusterAPI(client, "bk", namespace)
+    api = ClusterAPI(client, "bk", namespace)
     assert shown(api)["Error"] == ("True", "UpgradeFailed", "pod bk-bookie-0 update failed because of ImagePullBackOff")
     assert versions_of(api) == (STABLE, "", [STABLE])
 
@@ -132,38 +132,20 @@ def test_an_answer_that_is_no_boolean_is_refused_before_anything_is_written(
     deploy(client, namespace)
     audit = Audit(kubectl, kubeconfig, namespace)
     start = audit.settle()
-    # What a text survey question or a typo in -e gives: neither true nor false.
-    for variable, value in (("auto_rollback", "flase"), ("auto_rollback", "maybe")):
-        run = playbook(
-            "upgrade.yml",
-            operator_kubeconfig,
-            "-e",
-            "cluster=bk",
-            "-e",
-            "cluster_namespace=" + namespace,
-            "-e",
-            "version=" + GOOD,
-            "-e",
-            "%s=%s" % (variable, value),
-        )
-        assert run.returncode != 0
-        assert "upgrade_auto_rollback" in run.stdout and "not a valid boolean" in run.stdout, run.stdout[-2000:]
-    run = playbook(
-        "upgrade.yml",
-        operator_kubeconfig,
-        "-e",
-        "cluster=bk",
-        "-e",
-        "cluster_namespace=" + namespace,
-        "-e",
-        "version=" + GOOD,
-        "-e",
-        "health_check=bookkeepr",
+    # What a text survey question or a typo in -e gives: neither true nor false, nor a check type.
+    bad_answers = (
+        ("auto_rollback=flase", ("upgrade_auto_rollback", "not a valid boolean")),
+        ("auto_rollback=maybe", ("upgrade_auto_rollback", "not a valid boolean")),
+        ("health_check=bookkeepr", ("bookkeepr", "bookkeeper, http, command")),
     )
-    assert run.returncode != 0 and "bookkeepr" in run.stdout, run.stdout[-2000:]
+    for answer, said in bad_answers:
+        arguments = ("cluster=bk", "cluster_namespace=" + namespace, "version=" + GOOD, answer)
+        run = playbook("upgrade.yml", operator_kubeconfig, *[word for value in arguments for word in ("-e", value)])
+        assert run.returncode != 0
+        assert all(words in run.stdout for words in said), run.stdout[-2000:]
     end = audit.settle()
     assert audit.writes_between(start, end, {namespace}, set()) == []
-    assert versions_of(kube.ClusterAPI(client, "bk", namespace)) == (STABLE, "", [STABLE])
+    assert versions_of(ClusterAPI(client, "bk", namespace)) == (STABLE, "", [STABLE])
 
 
 def documented_commands():
