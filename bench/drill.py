@@ -41,7 +41,9 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -80,7 +82,7 @@ class PodWatch:
     """
 
     def __init__(self, client, namespace, replicas):
-        self.core = kube.k8s.CoreV1Api(client)
+        self.core = connection.k8s.CoreV1Api(client)
         self.namespace, self.replicas = namespace, replicas
         self.selector = "bookkeeper_cluster=bk"
         self.pods = {}
@@ -118,7 +120,7 @@ class PodWatch:
                 self._see(pod)
             self._count()
             try:
-                for event in kube.k8s_watch.Watch().stream(
+                for event in watch.k8s_watch.Watch().stream(
                     self.core.list_namespaced_pod,
                     self.namespace,
                     label_selector=self.selector,
@@ -284,7 +286,7 @@ class Chain:
         if current in (None, VERSIONS[-1]):
             self.count += 1
             namespace = fresh_namespace("%s-%d" % (self.prefix, self.count))
-            self.api = kube.ClusterAPI(self.client, "bk", namespace)
+            self.api = ClusterAPI(self.client, "bk", namespace)
             operations.deploy(self.api, {"version": VERSIONS[0], "replicas": self.replicas}, None, True, 300, False)
             current = VERSIONS[0]
         return self.api, current, VERSIONS[VERSIONS.index(current) + 1]
@@ -605,7 +607,7 @@ def main():
     began = time.monotonic()
     kubeconfig = subprocess.run([CLUSTER, "up"], env=ENV, check=True, stdout=subprocess.PIPE, text=True)
     kubeconfig = kubeconfig.stdout.strip().splitlines()[-1]
-    client = kube.api_client({"kubeconfig": kubeconfig}, environ={})
+    client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
     started, summaries, violations = [], [], []
     try:
         drills = options.only or ["kill", "restart", "race"]

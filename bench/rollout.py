@@ -33,8 +33,10 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils import resource as bk_resource  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -58,7 +60,7 @@ def fresh_namespace(name):
 
 
 def deploy(client, namespace, replicas):
-    api = kube.ClusterAPI(client, "bk", namespace)
+    api = ClusterAPI(client, "bk", namespace)
     operations.deploy(api, {"version": "0.13.0", "replicas": replicas}, None, True, 600, False)
     return api
 
@@ -108,7 +110,7 @@ def first_write(lines, since, user_agent=bk_resource.USER_AGENT):
 
 def first_fault(core, namespace, reason, seen):
     """Record when a pod of ``namespace`` first shows ``reason``."""
-    for event in kube.k8s_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
+    for event in watch.k8s_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
         for status in event["object"].status.container_statuses or ():
             waiting = status.state.waiting.reason if status.state and status.state.waiting else ""
             if waiting == reason:
@@ -119,7 +121,7 @@ def first_fault(core, namespace, reason, seen):
 
 def first_failure(custom, namespace, seen):
     """Record when the cluster of ``namespace`` first shows Error True."""
-    for event in kube.k8s_watch.Watch().stream(
+    for event in watch.k8s_watch.Watch().stream(
         custom.list_namespaced_custom_object,
         resource.GROUP,
         resource.VERSION,
@@ -135,7 +137,7 @@ def first_failure(custom, namespace, seen):
 
 def fault_latency(client, trials, version, reason):
     """Seconds from the pod fault appearing on the API server to UpgradeFailed being recorded."""
-    core, custom = kube.k8s.CoreV1Api(client), kube.k8s.CustomObjectsApi(client)
+    core, custom = connection.k8s.CoreV1Api(client), connection.k8s.CustomObjectsApi(client)
     latencies = []
     for trial in range(trials):
         namespace = fresh_namespace("bench-fault-%d" % trial)
@@ -265,7 +267,7 @@ def main():
         .stdout.strip()
         .splitlines()[-1]
     )
-    client = kube.api_client({"kubeconfig": kubeconfig}, environ={})
+    client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
     try:
         rows = []
         for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):

@@ -9,8 +9,14 @@ import os
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import request
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.connection import (
+    KUBERNETES_IMPORT_ERROR,
+    api_client,
+    k8s,
+)
 
 DOCUMENTATION = r"""
 name: bk_clusters
@@ -139,10 +145,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        if kube.KUBERNETES_IMPORT_ERROR is not None:
+        if KUBERNETES_IMPORT_ERROR is not None:
             raise AnsibleError(
                 "the bookkeeper.ops.bk_clusters inventory needs the kubernetes Python library: %s"
-                % (kube.KUBERNETES_IMPORT_ERROR)
+                % (KUBERNETES_IMPORT_ERROR)
             )
         connections = self.get_option("connections") or [{}]
         namespaces = self.get_option("namespaces") or []
@@ -163,7 +169,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if params.get("kubeconfig"):
             params["kubeconfig"] = expand(params["kubeconfig"])
         try:
-            custom = kube.k8s.CustomObjectsApi(kube.api_client(params))
+            custom = k8s.CustomObjectsApi(api_client(params))
             if not namespaces:
                 return self._list(
                     name, custom.list_cluster_custom_object, resource.GROUP, resource.VERSION, resource.PLURAL
@@ -179,16 +185,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                     resource.PLURAL,
                 )
             return items
-        except kube.KubeError as error:
+        except errors.KubeError as error:
             raise AnsibleParserError("connection %s: %s" % (name, error))
 
     @staticmethod
     def _list(name, call, *arguments):
-        what = "listing the BookkeeperClusters of connection %s" % name
-        try:
-            return kube.retrying(what, call, *arguments)["items"]
-        except kube.ApiException as error:
-            raise kube.describe(error, what)
+        return request("listing the BookkeeperClusters of connection %s" % name, call, *arguments)["items"]
 
     def _add(self, connection, options, cluster):
         metadata = cluster["metadata"]

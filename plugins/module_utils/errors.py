@@ -44,13 +44,18 @@ class HelmError(BookkeeperOpsError):
 
 
 class KubeError(BookkeeperOpsError):
-    """The API server, or the connection to it, failed; ``status`` is the HTTP status when there was one."""
+    """The API server, or the connection to it, failed.
 
-    def __init__(self, message, retryable=False, status=None, reason=""):
+    ``status`` is the HTTP status when there was an answer, with its ``reason`` and ``body`` (text); without an
+    answer, ``reason`` says what happened to the connection.
+    """
+
+    def __init__(self, message, retryable=False, status=None, reason="", body=""):
         super(KubeError, self).__init__(message)
         self.retryable = retryable
         self.status = status
         self.reason = reason
+        self.body = body
 
 
 class LeaseHeld(KubeError):
@@ -94,6 +99,13 @@ def is_transient(exception):
 
 def api_error(exception, what):
     """The typed error for an ApiException (read by its attributes) raised while doing ``what``."""
+    error = _typed(exception, what)
+    body = exception.body
+    error.body = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    return error
+
+
+def _typed(exception, what):
     status, reason = exception.status, reason_of(exception)
     if status == 401:
         return KubeError(
@@ -121,4 +133,5 @@ def unanswered(what, attempts, failure):
         "%s: the API server did not answer after %d attempt%s (%s); retryable, run again"
         % (what, attempts, "" if attempts == 1 else "s", failure),
         retryable=True,
+        reason=str(failure),
     )

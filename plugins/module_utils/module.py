@@ -9,7 +9,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, kube, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 
 class _Module(AnsibleModule):
@@ -25,15 +27,17 @@ class _Module(AnsibleModule):
 
 
 def connect(module):
-    if kube.KUBERNETES_IMPORT_ERROR is not None:
+    if connection.KUBERNETES_IMPORT_ERROR is not None:
         module.fail_json(
             msg=missing_required_lib("kubernetes"),
             exception="".join(
-                traceback.format_exception_only(type(kube.KUBERNETES_IMPORT_ERROR), kube.KUBERNETES_IMPORT_ERROR)
+                traceback.format_exception_only(
+                    type(connection.KUBERNETES_IMPORT_ERROR), connection.KUBERNETES_IMPORT_ERROR
+                )
             ),
         )
-    client = kube.api_client(module.params)
-    return kube.ClusterAPI(client, module.params["name"], module.params["namespace"])
+    client = connection.api_client(module.params)
+    return ClusterAPI(client, module.params["name"], module.params["namespace"])
 
 
 def execute(module, operation):

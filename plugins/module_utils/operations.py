@@ -13,7 +13,6 @@ import time
 from ansible_collections.bookkeeper.ops.plugins.module_utils import (
     admission,
     helm,
-    kube,
     machine,
     manifests,
     resource,
@@ -284,7 +283,7 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
         raise Refused(problem)
     changed = []
     if crd:
-        if kube.apply_object(api.client, crd, check_mode)[0]:
+        if api.apply(crd, check_mode)[0]:
             changed.append("CustomResourceDefinition %s" % crd["metadata"]["name"])
         if not check_mode:
             api.wait_for_type()
@@ -293,14 +292,14 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
     if existing is not None:
         spec["version"] = (existing.get("spec") or {}).get("version") or spec.get("version")
     versions.check_requested(versions.effective(spec.get("version")))
-    resource = manifests.cluster(api.name, api.namespace, spec)
-    resource_changed, applied = kube.apply_object(api.client, resource, check_mode)
+    wanted = manifests.cluster(api.name, api.namespace, spec)
+    resource_changed, applied = api.apply(wanted, check_mode)
     if resource_changed:
         changed.append("BookkeeperCluster %s" % api.name)
     status = (existing or {}).get("status") or {}
     template_version = status.get("currentVersion") or versions.effective(spec.get("version"))
-    for obj in manifests.workload(applied if not check_mode else resource, template_version):
-        if kube.apply_object(api.client, obj, check_mode)[0]:
+    for obj in manifests.workload(applied if not check_mode else wanted, template_version):
+        if api.apply(obj, check_mode)[0]:
             changed.append("%s %s" % (obj["kind"], obj["metadata"]["name"]))
     if check_mode:
         return {

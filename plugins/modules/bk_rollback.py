@@ -128,7 +128,8 @@ retryable:
 
 import os
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, operations, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 
 OPTIONS = {
     "version": {"type": "str"},
@@ -146,7 +147,7 @@ def helm_options(params):
         "release": params["helm_release"],
         "revision": params["helm_revision"],
         "binary": params["helm_binary"],
-        "settings": kube.auth_settings(params, os.environ),
+        "settings": connection.auth_settings(params, os.environ),
     }
 
 

@@ -22,18 +22,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, faults, pods, redaction, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, kube, pods, redaction, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 display = Display()
 # Option aliases of the modules, to read the task's connection options as the module does.
-_ALIASES = {
-    "cluster": "name",
-    "verify_ssl": "validate_certs",
-    "ssl_ca_cert": "ca_cert",
-    "cert_file": "client_cert",
-    "key_file": "client_key",
-}
+_ALIASES = {alias: name for name, option in args.argspec().items() for alias in option.get("aliases") or ()}
 
 REMINDER_SECONDS = 60
 WATCH_SECONDS = 30
@@ -123,36 +119,29 @@ class Progress:
             if not self.stopping.is_set():
                 self.say("progress display stopped: %s" % error)
 
-    def _stream(self, list_call, handle, **query):
-        """List, then watch from the list's resourceVersion, until stopped; list again when it expires.
+    def _follow(self, events, handle):
+        """Show what ``events`` (watch.follow's) bring, until stopped.
 
         What the first list shows is the state before the task: remembered, not printed.
         """
         quiet = True
-        while not self.stopping.is_set():
-            document = self.api.decode(list_call(_preload_content=False, **query))
-            for item in document["items"]:
-                handle(item, quiet)
-            quiet = False
-            version = document["metadata"].get("resourceVersion", "")
-            while version and not self.stopping.is_set():
-                for event in self.api.watch(list_call, version, WATCH_SECONDS, **query):
-                    if event["type"] == "ERROR":
-                        version = ""  # expired: list again
-                        break
-                    version = event["object"]["metadata"].get("resourceVersion", version)
-                    if event["type"] == "DELETED":
-                        self.show("pod/" + pods.name(event["object"]), "%s: deleted" % pods.name(event["object"]))
-                    else:
-                        handle(event["object"], False)
+        for event in events:
+            if self.stopping.is_set():
+                return
+            if event["type"] != watch.LISTED:
+                quiet = False
+            if event["type"] == watch.QUIET:
+                self.remind()
+            elif event["type"] == "DELETED":
+                self.show("pod/" + pods.name(event["object"]), "%s: deleted" % pods.name(event["object"]))
+            else:
+                handle(event["object"], quiet)
                 self.remind()
 
     def _pods(self):
-        self._stream(
-            self.api.core.list_namespaced_pod,
+        self._follow(
+            self.api.follow_pods(WATCH_SECONDS),
             lambda pod, quiet: self.show("pod/" + pods.name(pod), pod_line(pod), quiet),
-            namespace=self.api.namespace,
-            label_selector=resource.selector(self.api.name),
         )
 
     def _cluster(self):
@@ -163,11 +152,7 @@ class Progress:
                     line = condition_line(condition)
                     self.show("condition/" + condition["type"], line, quiet and condition["status"] != cond.TRUE)
 
-        self._stream(
-            self.api.list_clusters,
-            handle,
-            field_selector="metadata.name=%s" % self.api.name,
-        )
+        self._follow(self.api.follow_cluster(WATCH_SECONDS), handle)
 
 
 class ProgressAction(ActionBase):
@@ -202,9 +187,9 @@ class ProgressAction(ActionBase):
         hidden = redaction.connection_secrets(args)  # as the module hides them from its result
         try:
             params = {_ALIASES.get(key, key): value for key, value in args.items()}
-            client = kube.api_client(params, os.environ)
+            client = connection.api_client(params, os.environ)
             client.user_agent = resource.PROGRESS_USER_AGENT
-            api = kube.ClusterAPI(client, params["name"], params.get("namespace") or "default")
+            api = ClusterAPI(client, params["name"], params.get("namespace") or "default")
         except Exception as error:  # no display is better than a failed task
             display.vv(remove_values("bookkeeper.ops: no progress display: %s" % error, hidden))
             return contextlib.nullcontext()

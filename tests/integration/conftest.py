@@ -16,7 +16,7 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "scripts" / "cluster.sh"
@@ -142,7 +142,7 @@ def crd_installer_client(kubeconfig, kubectl, tmp_path_factory):
     path, _token = service_account_kubeconfig(
         kubectl, kubeconfig, path, "bookkeeper-ops-installer", ["bookkeeper-ops", "bookkeeper-ops-crd-installer"]
     )
-    return kube.api_client({"kubeconfig": path}, environ={})
+    return connection.api_client({"kubeconfig": path}, environ={})
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +151,7 @@ def client(operator_kubeconfig):
 
     The ``kubectl`` fixture stays admin, to set up namespaces and look at what happened.
     """
-    return kube.api_client({"kubeconfig": operator_kubeconfig}, environ={})
+    return connection.api_client({"kubeconfig": operator_kubeconfig}, environ={})
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ class ReadinessWatch:
     """Samples a cluster's bookies in the background and remembers the most that were down at once."""
 
     def __init__(self, client, namespace, cluster, replicas):
-        self.core = kube.k8s.CoreV1Api(client)
+        self.core = connection.k8s.CoreV1Api(client)
         self.namespace, self.selector, self.replicas = namespace, "bookkeeper_cluster=%s" % cluster, replicas
         self.most_down = 0
         self.samples = 0

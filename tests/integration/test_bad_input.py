@@ -20,8 +20,11 @@ import uuid
 
 import pytest
 import yaml
+from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.connection import api_client, k8s
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     OPERATOR_NAMESPACE,
@@ -449,7 +452,7 @@ def clusters(client, kubectl):
         timeout=30,
     )
     for cluster in ("healthy", "failed", "upgrading"):
-        api = kube.ClusterAPI(client, cluster, name)
+        api = ClusterAPI(client, cluster, name)
         operations.deploy(api, {"version": STABLE, "replicas": 2}, None, True, 120, False)
         if cluster == "failed":
             failed_upgrade(api, MISSING)
@@ -484,10 +487,10 @@ def server_and_ca(kubeconfig):
 
 def rejected(server, ca, token):
     """True once the API server answers 401 to ``token``."""
-    client = kube.api_client({"host": server, "api_key": token, "ca_cert": ca}, environ={})
+    client = api_client({"host": server, "api_key": token, "ca_cert": ca}, environ={})
     try:
-        kube.k8s.CoreV1Api(client).list_namespaced_service_account(OPERATOR_NAMESPACE, limit=1)
-    except kube.ApiException as error:
+        k8s.CoreV1Api(client).list_namespaced_service_account(OPERATOR_NAMESPACE, limit=1)
+    except ApiException as error:
         return error.status == 401
     return False
 

@@ -6,7 +6,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     ReadinessWatch,
@@ -57,7 +59,7 @@ def helm_options(binary, kubeconfig, revision=None):
         "release": NAME,
         "revision": revision,
         "binary": binary,
-        "settings": kube.auth_settings({"kubeconfig": kubeconfig}, {}),
+        "settings": connection.auth_settings({"kubeconfig": kubeconfig}, {}),
     }
 
 
@@ -80,7 +82,7 @@ def test_helm_rollback_goes_only_to_a_revision_of_the_last_stable_version(
         ]
 
     # From here on, as the collection's user with least privilege, helm included.
-    api = kube.ClusterAPI(kube.api_client({"kubeconfig": helm_user}, environ={}), NAME, namespace)
+    api = ClusterAPI(connection.api_client({"kubeconfig": helm_user}, environ={}), NAME, namespace)
     before = get_json(kubectl, "bk", NAME, "-n", namespace)["metadata"]["resourceVersion"]
     with pytest.raises(operations.Refused) as refused:
         operations.rollback(api, None, True, 120, False, helm_options=helm_options(helm_binary, helm_user, 1))

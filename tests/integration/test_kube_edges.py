@@ -5,14 +5,17 @@ import socket
 
 import pytest
 import yaml
+from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, connection, lease
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO, get_json
 
 
 def test_deploy_installs_the_crd_and_waits_until_it_is_served(crd_installer_client, namespace):
     crd = yaml.safe_load((REPO / "roles" / "deploy" / "files" / "bookkeepercluster-crd.yaml").read_text())
-    api = kube.ClusterAPI(crd_installer_client, "fresh", namespace)
+    api = ClusterAPI(crd_installer_client, "fresh", namespace)
     result = operations.deploy(api, {"version": "0.13.0", "replicas": 1}, crd, True, 120, False)
     assert "BookkeeperCluster fresh" in result["applied"]
     assert result["cluster"]["current_version"] == "0.13.0"
@@ -20,10 +23,10 @@ def test_deploy_installs_the_crd_and_waits_until_it_is_served(crd_installer_clie
 
 def test_the_lease_keeps_a_second_run_out_until_released(client, kubectl, namespace):
     now = datetime.datetime.now(datetime.timezone.utc)
-    first = kube.ClusterAPI(client, "leased", namespace, holder="host-a/1/aaaa")
-    second = kube.ClusterAPI(client, "leased", namespace, holder="host-b/2/bbbb")
+    first = ClusterAPI(client, "leased", namespace, holder="host-a/1/aaaa")
+    second = ClusterAPI(client, "leased", namespace, holder="host-b/2/bbbb")
     first.acquire(now)
-    with pytest.raises(kube.KubeError) as held:
+    with pytest.raises(errors.KubeError) as held:
         second.acquire(now)
     assert "host-a/1/aaaa" in str(held.value) and held.value.retryable
     first.renew(now + datetime.timedelta(seconds=20))
@@ -32,8 +35,8 @@ def test_the_lease_keeps_a_second_run_out_until_released(client, kubectl, namesp
     first.release()
     assert kubectl("get", "lease", "-n", namespace) == ""
     second.acquire(now)
-    first.lease_renewed = now
-    with pytest.raises(kube.KubeError) as lost:
+    first.lease.renewed = now
+    with pytest.raises(errors.KubeError) as lost:
         first.renew(now + datetime.timedelta(seconds=20))
     assert "lost Lease" in str(lost.value)
     second.release()
@@ -41,12 +44,12 @@ def test_the_lease_keeps_a_second_run_out_until_released(client, kubectl, namesp
 
 def test_an_expired_or_orphaned_lease_is_taken_over(client, namespace):
     now = datetime.datetime.now(datetime.timezone.utc)
-    stale = kube.ClusterAPI(client, "orphan", namespace, holder="%s/999999999/dead" % socket.gethostname())
+    stale = ClusterAPI(client, "orphan", namespace, holder="%s/999999999/dead" % socket.gethostname())
     stale.acquire(now)
-    taker = kube.ClusterAPI(client, "orphan", namespace, holder="other/3/cccc")
+    taker = ClusterAPI(client, "orphan", namespace, holder="other/3/cccc")
     taker.acquire(now)  # the holder's process does not exist on this host
-    later = kube.ClusterAPI(client, "orphan", namespace, holder="other/4/dddd")
-    later.acquire(now + datetime.timedelta(seconds=kube.LEASE_SECONDS + 1))  # expired
+    later = ClusterAPI(client, "orphan", namespace, holder="other/4/dddd")
+    later.acquire(now + datetime.timedelta(seconds=lease.SECONDS + 1))  # expired
     later.release()
 
 
@@ -57,19 +60,19 @@ def test_bad_objects_and_missing_types_are_clear_errors(client, namespace):
         "metadata": {"name": "x", "namespace": namespace},
         "spec": {"replicas": "three"},
     }
-    with pytest.raises(kube.KubeError) as invalid:
-        kube.apply_object(client, broken)
+    with pytest.raises(errors.KubeError) as invalid:
+        apply.apply_object(client, broken)
     assert "applying StatefulSet x" in str(invalid.value)
-    api = kube.ClusterAPI(client, "quiet", namespace)
+    api = ClusterAPI(client, "quiet", namespace)
     assert api.find_cluster() is None
     api.pods_version = ""
     api.wait_for_change(1)
 
 
 def test_connection_from_k8s_auth_kubeconfig(kubeconfig):
-    client = kube.api_client({}, environ={"K8S_AUTH_KUBECONFIG": kubeconfig})
+    client = connection.api_client({}, environ={"K8S_AUTH_KUBECONFIG": kubeconfig})
     assert client.configuration.host.startswith("https://127.0.0.1:")
-    assert kube.k8s.VersionApi(client).get_code().git_version == "v1.34.4"
+    assert connection.k8s.VersionApi(client).get_code().git_version == "v1.34.4"
 
 
 def test_each_impersonated_group_is_honoured_by_the_api_server(kubeconfig, kubectl, namespace):
@@ -79,9 +82,9 @@ def test_each_impersonated_group_is_honoured_by_the_api_server(kubeconfig, kubec
 
     def configmaps(groups):
         params = {"kubeconfig": kubeconfig, "impersonate_user": "bk-someone", "impersonate_groups": groups}
-        return kube.k8s.CoreV1Api(kube.api_client(params, environ={})).list_namespaced_config_map(namespace)
+        return connection.k8s.CoreV1Api(connection.api_client(params, environ={})).list_namespaced_config_map(namespace)
 
-    with pytest.raises(kube.ApiException) as forbidden:
+    with pytest.raises(ApiException) as forbidden:
         configmaps(["bk-first"])
     assert forbidden.value.status == 403
     names = [item.metadata.name for item in configmaps(["bk-first", "bk-second"]).items]

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource, runner, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations, resource, runner, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 
@@ -22,7 +23,7 @@ NAME = "bk"
 
 
 def deploy(client, namespace, replicas=3, **spec):
-    api = kube.ClusterAPI(client, NAME, namespace)
+    api = ClusterAPI(client, NAME, namespace)
     operations.deploy(api, dict({"version": STABLE, "replicas": replicas}, **spec), None, True, 120, False)
     return api
 
@@ -152,8 +153,8 @@ def test_refusals_change_nothing(client, kubectl, namespace):
             call()
         assert message in str(refused.value)
         assert fingerprint(kubectl, namespace) == before
-    for missing in (kube.ClusterAPI(client, "absent", namespace), kube.ClusterAPI(client, NAME, "no-such-ns")):
-        with pytest.raises(kube.KubeError) as unknown:
+    for missing in (ClusterAPI(client, "absent", namespace), ClusterAPI(client, NAME, "no-such-ns")):
+        with pytest.raises(errors.KubeError) as unknown:
             operations.upgrade(missing, GOOD, True, 60, False)
         assert "not found in namespace" in str(unknown.value)
 
@@ -290,7 +291,7 @@ def test_two_runs_cannot_drive_one_cluster(client, kubectl, kubeconfig, namespac
             lambda: kubectl("get", "lease", "bookkeeper-ops-bk", "-n", namespace, check=False).returncode == 0,
             timeout=60,
         )
-        with pytest.raises(kube.KubeError) as refused:
+        with pytest.raises(errors.KubeError) as refused:
             operations.upgrade(api, GOOD, True, 60, False)
         assert "is being driven by another run" in str(refused.value)
         assert "holds Lease bookkeeper-ops-bk" in str(refused.value)
@@ -311,7 +312,7 @@ def test_a_disruption_budget_holds_the_rollout(client, kubectl, namespace):
             and get_json(kubectl, "pdb", "bk-bookie", "-n", namespace)["status"].get("observedGeneration") == 2
         ),
     )
-    with pytest.raises(kube.KubeError) as waited:
+    with pytest.raises(errors.KubeError) as waited:
         operations.upgrade(api, GOOD, True, 6, False)
     assert "blocked by a PodDisruptionBudget" in str(waited.value) and waited.value.retryable
     assert pod_versions(kubectl, namespace) == [STABLE] * 3

@@ -7,7 +7,7 @@ status subresource as the operator writes them, so that nothing of the collectio
 import json
 import textwrap
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     GOOD,
     MISSING,
@@ -69,7 +69,7 @@ def test_the_status_playbook_reads_every_status_the_operator_writes(client, kube
         name = "op-" + fixture
         create(kubectl, fixture, name, namespace)
         if "status" in operator.FIXTURES[fixture]:
-            take_over(kube.ClusterAPI(client, name, namespace), fixture)
+            take_over(ClusterAPI(client, name, namespace), fixture)
     problems = {}
     for fixture in operator.NAMES:
         run = status_playbook(kubeconfig, "op-" + fixture, namespace)
@@ -90,7 +90,7 @@ def test_the_status_playbook_reads_every_status_the_operator_writes(client, kube
 
 def test_bk_status_sets_a_condition_with_its_text_on_an_operator_status(client, kubectl, kubeconfig, namespace):
     create(kubectl, "rollback-failed", NAME, namespace)
-    api = kube.ClusterAPI(client, NAME, namespace)
+    api = ClusterAPI(client, NAME, namespace)
     take_over(api, "rollback-failed")
     play = textwrap.dedent("""
         - hosts: localhost

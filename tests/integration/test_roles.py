@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MISSING, STABLE, deploy, shown
 
@@ -105,7 +105,7 @@ def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
     # The playbook does what the core decided (the deploy role's step may have started the upgrade), and says why.
     assert re.search(r'"msg": "upgrade: [^"]*0\.14\.0', run.stdout), run.stdout[-3000:]
     assert log.read_text().split() == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
-    status = kube.ClusterAPI(client, "bk", namespace).get_cluster()["status"]
+    status = ClusterAPI(client, "bk", namespace).get_cluster()["status"]
     assert (status["currentVersion"], status["versionHistory"]) == ("0.14.0", [STABLE, "0.14.0"])
     again = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
     assert again.returncode == 0 and "none: the cluster is at version 0.14.0" in again.stdout, again.stdout[-3000:]

@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube, operations, resource, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations, resource, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     GOOD,
@@ -41,7 +42,7 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
         "command": ["sh", "-c", 'test "$BK_NEXT_POD" = bk-bookie-0 || { echo "2 under-replicated ledgers"; exit 1; }'],
         "timeout": 10,
     }
-    with pytest.raises(kube.KubeError) as held:
+    with pytest.raises(errors.KubeError) as held:
         operations.upgrade(api, GOOD, True, 15, False, health=gate)
     assert held.value.retryable
     assert (
@@ -62,7 +63,7 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
 def test_the_bookkeeper_gate_holds_when_no_bookie_answers(client, kubectl, namespace):
     api = deploy(client, namespace)
     before = uids(kubectl, namespace)
-    with pytest.raises(kube.KubeError) as held:
+    with pytest.raises(errors.KubeError) as held:
         operations.upgrade(api, GOOD, True, 8, False, health={"type": "bookkeeper", "port": 8000, "timeout": 2})
     assert "waiting for health check bookkeeper to pass before replacing pod bk-bookie-0" in str(held.value)
     condition = shown(api)["HealthCheckFailing"]
@@ -76,10 +77,10 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
     outcome = {}
 
     def upgrade():
-        other = kube.ClusterAPI(client, NAME, namespace)  # its own Lease holder, as a second job would be
+        other = ClusterAPI(client, NAME, namespace)  # its own Lease holder, as a second job would be
         try:
             outcome["result"] = operations.upgrade(other, SLOW, True, 180, False)
-        except (runner.RunFailed, kube.KubeError) as error:
+        except (runner.RunFailed, errors.KubeError) as error:
             outcome["error"] = error
 
     driving = threading.Thread(target=upgrade, daemon=True)

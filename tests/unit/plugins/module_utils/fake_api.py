@@ -1,7 +1,8 @@
-"""An in-memory stand-in for kube.ClusterAPI, for the drive loop's unit tests."""
+"""An in-memory ClusterAdapter, for the unit tests of the drive loop and the operations."""
 
 import copy
 
+from ansible_collections.bookkeeper.ops.plugins.module_utils.adapter import ClusterAdapter
 from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     FakeCluster,
@@ -12,7 +13,7 @@ from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factorie
 )
 
 
-class FakeAPI:
+class FakeAPI(ClusterAdapter):
     """Pods replaced through ``evict`` come back not Ready and settle on the next wait."""
 
     def __init__(self, spec, behaviour=None, replicas=3, version="0.13.0", status=None):

@@ -3,13 +3,16 @@
 test_kube_parity.py runs the same inputs through kubernetes.core itself.
 """
 
+import json
 import socket
 import ssl
 import threading
 
 import pytest
+from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, call, connection, lease
 
 KUBECONFIG = {
     "apiVersion": "v1",
@@ -37,7 +40,7 @@ def test_options_win_over_environment_variables():
         "K8S_AUTH_VERIFY_SSL": "no",
         "K8S_AUTH_IMPERSONATE_GROUPS": "a, b,",
     }
-    settings = kube.auth_settings(params(host="https://given:6443"), environ)
+    settings = connection.auth_settings(params(host="https://given:6443"), environ)
     assert settings["host"] == "https://given:6443"
     assert settings["api_key"] == "env-token"
     assert settings["validate_certs"] is False
@@ -45,7 +48,7 @@ def test_options_win_over_environment_variables():
 
 
 def test_kubeconfig_as_a_dict_with_a_context():
-    client = kube.api_client(params(kubeconfig=KUBECONFIG, context="other"), environ={})
+    client = connection.api_client(params(kubeconfig=KUBECONFIG, context="other"), environ={})
     assert client.configuration.host == "https://127.0.0.1:6443"
     assert client.configuration.api_key["authorization"] == "Bearer kubeconfig-token"
     assert client.configuration.verify_ssl is True
@@ -58,7 +61,7 @@ def test_host_and_token_from_awx_style_variables_need_no_kubeconfig(tmp_path):
         "K8S_AUTH_SSL_CA_CERT": str(tmp_path / "ca.crt"),
         "K8S_AUTH_VERIFY_SSL": "true",
     }
-    client = kube.api_client(params(), environ=environ)
+    client = connection.api_client(params(), environ=environ)
     assert client.configuration.host == "https://10.0.0.1:6443"
     assert client.configuration.api_key["authorization"] == "Bearer awx-token"
     assert client.configuration.ssl_ca_cert == str(tmp_path / "ca.crt")
@@ -66,7 +69,7 @@ def test_host_and_token_from_awx_style_variables_need_no_kubeconfig(tmp_path):
 
 
 def test_basic_auth_impersonation_and_proxy():
-    client = kube.api_client(
+    client = connection.api_client(
         params(
             host="https://h:6443",
             username="u",
@@ -112,10 +115,10 @@ def recording_server():
 
 def test_each_impersonated_group_goes_on_the_wire_in_a_header_of_its_own(recording_server):
     url, requests = recording_server
-    client = kube.api_client(
+    client = connection.api_client(
         params(host=url, api_key="t", impersonate_user="alice", impersonate_groups=["ops", "dev, qa"]), environ={}
     )
-    assert kube._call(client, "/api", "GET") == {}
+    assert apply.send(client, "/api", "GET") == {}
     impersonation = [line for line in requests[0] if line.lower().startswith("impersonate-")]
     assert impersonation == ["Impersonate-User: alice", "Impersonate-Group: ops", "Impersonate-Group: dev, qa"]
     assert "authorization: bearer t" in [line.lower() for line in requests[0]]
@@ -123,7 +126,9 @@ def test_each_impersonated_group_goes_on_the_wire_in_a_header_of_its_own(recordi
 
 
 def test_impersonated_groups_from_the_variable_are_split_at_commas():
-    client = kube.api_client(params(host="https://h", api_key="t"), environ={"K8S_AUTH_IMPERSONATE_GROUPS": "a, b,"})
+    client = connection.api_client(
+        params(host="https://h", api_key="t"), environ={"K8S_AUTH_IMPERSONATE_GROUPS": "a, b,"}
+    )
     assert client.impersonate_groups == ("a", "b")
 
 
@@ -138,8 +143,8 @@ def test_impersonated_groups_from_the_variable_are_split_at_commas():
     ],
 )
 def test_a_boolean_variable_that_is_not_one_is_refused(variable, value):
-    with pytest.raises(kube.KubeError) as refused:
-        kube.api_client(params(host="https://h", api_key="t"), environ={variable: value})
+    with pytest.raises(errors.KubeError) as refused:
+        connection.api_client(params(host="https://h", api_key="t"), environ={variable: value})
     assert str(refused.value) == (
         "%s is %r, which is not a boolean: use 1, on, t, true, y, yes for true or 0, f, false, n, no, off for false "
         "(in any letter case)" % (variable, value)
@@ -154,7 +159,7 @@ def test_a_boolean_variable_that_is_not_one_is_refused(variable, value):
 )
 def test_tls_verification_follows_ansible_boolean_spellings(value, verify):
     for variable in ("K8S_AUTH_VERIFY_SSL", "K8S_AUTH_VALIDATE_CERTS"):
-        client = kube.api_client(params(host="https://h", api_key="t"), environ={variable: value})
+        client = connection.api_client(params(host="https://h", api_key="t"), environ={variable: value})
         assert client.configuration.verify_ssl is verify
         assert client.rest_client.pool_manager.connection_pool_kw["cert_reqs"] == (
             ssl.CERT_REQUIRED if verify else ssl.CERT_NONE
@@ -163,10 +168,10 @@ def test_tls_verification_follows_ansible_boolean_spellings(value, verify):
 
 def test_options_given_as_text_follow_the_rules_of_the_variables():
     # The progress display hands the task's arguments over unconverted.
-    assert kube.auth_settings({"validate_certs": "no"}, {})["validate_certs"] is False
-    assert kube.auth_settings({"impersonate_groups": "ops, dev"}, {})["impersonate_groups"] == ["ops", "dev"]
-    with pytest.raises(kube.KubeError) as refused:
-        kube.auth_settings({"validate_certs": "nope"}, {})
+    assert connection.auth_settings({"validate_certs": "no"}, {})["validate_certs"] is False
+    assert connection.auth_settings({"impersonate_groups": "ops, dev"}, {})["impersonate_groups"] == ["ops", "dev"]
+    with pytest.raises(errors.KubeError) as refused:
+        connection.auth_settings({"validate_certs": "nope"}, {})
     assert str(refused.value).startswith("option validate_certs is 'nope', which is not a boolean")
 
 
@@ -204,12 +209,12 @@ def test_the_option_name_variable_comes_before_the_client_setting_variable():
         "K8S_AUTH_CLIENT_KEY": "/key-a",
         "K8S_AUTH_KEY_FILE": "/key-b",
     }
-    configuration = kube.api_client(params(host="https://h"), environ=environ).configuration
+    configuration = connection.api_client(params(host="https://h"), environ=environ).configuration
     assert (configuration.verify_ssl, configuration.ssl_ca_cert) == (True, "/ca-a")
     assert (configuration.cert_file, configuration.key_file) == ("/cert-a", "/key-a")
     second = ("K8S_AUTH_VERIFY_SSL", "K8S_AUTH_SSL_CA_CERT", "K8S_AUTH_CERT_FILE", "K8S_AUTH_KEY_FILE")
     environ = {name: environ[name] for name in second}
-    configuration = kube.api_client(params(host="https://h"), environ=environ).configuration
+    configuration = connection.api_client(params(host="https://h"), environ=environ).configuration
     assert (configuration.verify_ssl, configuration.ssl_ca_cert) == (False, "/ca-b")
     assert (configuration.cert_file, configuration.key_file) == ("/cert-b", "/key-b")
 
@@ -220,53 +225,53 @@ def test_proxy_headers_come_from_their_variables_unless_given():
         "K8S_AUTH_PROXY_HEADERS_BASIC_AUTH": "b:c",
         "K8S_AUTH_PROXY_HEADERS_USER_AGENT": "agent",
     }
-    headers = kube.api_client(params(host="https://h", api_key="t"), environ=environ).configuration.proxy_headers
-    assert headers == kube.urllib3.util.make_headers(proxy_basic_auth="p:q", basic_auth="b:c", user_agent="agent")
+    headers = connection.api_client(params(host="https://h", api_key="t"), environ=environ).configuration.proxy_headers
+    assert headers == connection.urllib3.util.make_headers(proxy_basic_auth="p:q", basic_auth="b:c", user_agent="agent")
     given = params(host="https://h", api_key="t", proxy_headers={"user_agent": "mine"})
-    assert kube.api_client(given, environ=environ).configuration.proxy_headers == {"user-agent": "mine"}
+    assert connection.api_client(given, environ=environ).configuration.proxy_headers == {"user-agent": "mine"}
 
 
 def test_a_trailing_slash_is_taken_off_the_host():
-    client = kube.api_client(params(host="https://h:6443//", api_key="t"), environ={})
+    client = connection.api_client(params(host="https://h:6443//", api_key="t"), environ={})
     assert client.configuration.host == "https://h:6443"
-    assert kube.auth_settings({}, {"K8S_AUTH_HOST": "https://e:6443/"})["host"] == "https://e:6443"
+    assert connection.auth_settings({}, {"K8S_AUTH_HOST": "https://e:6443/"})["host"] == "https://e:6443"
 
 
 def test_in_a_pod_without_a_service_account_token_the_kubeconfig_is_used(tmp_path, monkeypatch):
-    monkeypatch.setattr(kube.incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "absent-token"))
+    monkeypatch.setattr(connection.incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "absent-token"))
     path = tmp_path / "config"
-    path.write_text(kube.json.dumps(KUBECONFIG))
+    path.write_text(json.dumps(KUBECONFIG))
     pod = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
-    client = kube.api_client(params(), environ=dict(pod, KUBECONFIG=str(path)))
+    client = connection.api_client(params(), environ=dict(pod, KUBECONFIG=str(path)))
     assert client.configuration.host == "https://127.0.0.1:6443"
     assert client.configuration.api_key["authorization"] == "Bearer kubeconfig-token"
-    with pytest.raises(kube.KubeError) as failed:
-        kube.api_client(params(), environ=dict(pod, KUBECONFIG=str(tmp_path / "absent")))
+    with pytest.raises(errors.KubeError) as failed:
+        connection.api_client(params(), environ=dict(pod, KUBECONFIG=str(tmp_path / "absent")))
     assert "the pod's service account is not usable: Service token file does not exist." in str(failed.value)
 
 
 def test_in_a_pod_with_a_service_account_token_that_account_is_used(tmp_path, monkeypatch):
     (tmp_path / "token").write_text("pod-token")
     (tmp_path / "ca.crt").write_text("not parsed here")
-    monkeypatch.setattr(kube.incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "token"))
-    monkeypatch.setattr(kube.incluster_config, "SERVICE_CERT_FILENAME", str(tmp_path / "ca.crt"))
+    monkeypatch.setattr(connection.incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "token"))
+    monkeypatch.setattr(connection.incluster_config, "SERVICE_CERT_FILENAME", str(tmp_path / "ca.crt"))
     pod = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443", "KUBECONFIG": "/absent"}
-    configuration = kube.api_client(params(), environ=pod).configuration
+    configuration = connection.api_client(params(), environ=pod).configuration
     assert configuration.host == "https://10.96.0.1:443"
     assert configuration.api_key["authorization"].lower() == "bearer pod-token"
     assert configuration.ssl_ca_cert == str(tmp_path / "ca.crt")
 
 
 def test_a_missing_kubeconfig_is_a_clear_error(tmp_path):
-    with pytest.raises(kube.KubeError) as failed:
-        kube.api_client(params(kubeconfig=str(tmp_path / "absent")), environ={})
+    with pytest.raises(errors.KubeError) as failed:
+        connection.api_client(params(kubeconfig=str(tmp_path / "absent")), environ={})
     assert "cannot load the Kubernetes connection settings" in str(failed.value)
     assert "K8S_AUTH_KUBECONFIG" in str(failed.value)
 
 
 def test_api_errors_are_described_for_humans():
     def error(status, body):
-        failure = kube.ApiException(status=status, reason="Reason")
+        failure = ApiException(status=status, reason="Reason")
         failure.body = body
         return failure
 
@@ -284,8 +289,8 @@ def test_api_errors_are_described_for_humans():
         calls.append(1)
         raise schema
 
-    with pytest.raises(kube.ApiException):
-        kube.retrying("applying", mistyped)
+    with pytest.raises(errors.KubeError):
+        call.request("applying", mistyped)
     assert len(calls) == 1, "not retried"
 
 
@@ -306,8 +311,8 @@ def test_every_module_spec_has_the_shared_connection_and_cluster_options():
 
 
 def test_transient_failures_are_retried_then_reported(monkeypatch):
-    monkeypatch.setattr(kube.time, "sleep", lambda seconds: None)
-    answers = [kube.ApiException(status=503, reason="busy"), kube.urllib3.exceptions.ProtocolError("reset"), "ok"]
+    monkeypatch.setattr(call.time, "sleep", lambda seconds: None)
+    answers = [ApiException(status=503, reason="busy"), connection.urllib3.exceptions.ProtocolError("reset"), "ok"]
 
     def flaky():
         answer = answers.pop(0)
@@ -315,30 +320,30 @@ def test_transient_failures_are_retried_then_reported(monkeypatch):
             raise answer
         return answer
 
-    assert kube.retrying("reading", flaky) == "ok"
+    assert call.request("reading", flaky) == "ok"
 
     def down():
-        raise kube.urllib3.exceptions.MaxRetryError(None, "/", "refused")
+        raise connection.urllib3.exceptions.MaxRetryError(None, "/", "refused")
 
-    with pytest.raises(kube.KubeError) as failed:
-        kube.retrying("reading the cluster", down)
+    with pytest.raises(errors.KubeError) as failed:
+        call.request("reading the cluster", down)
     assert failed.value.retryable and "did not answer after 7 attempts" in str(failed.value)
 
     def busy():
-        raise kube.ApiException(status=503, reason="busy")
+        raise ApiException(status=503, reason="busy")
 
-    with pytest.raises(kube.KubeError) as unavailable:
-        kube.retrying("reading", busy)
+    with pytest.raises(errors.KubeError) as unavailable:
+        call.request("reading", busy)
     assert "HTTP 503" in str(unavailable.value)
 
     def missing():
-        raise kube.ApiException(status=404, reason="Not Found")
+        raise ApiException(status=404, reason="Not Found")
 
-    with pytest.raises(kube.ApiException):
-        kube.retrying("reading", missing)
+    with pytest.raises(errors.NotFound):
+        call.request("reading", missing)
 
 
 def test_a_holder_on_another_host_is_never_presumed_dead():
-    assert kube._holder_is_dead("elsewhere/1/x") is False
-    assert kube._holder_is_dead("garbage") is False
-    assert kube.identity().count("/") == 2
+    assert lease.holder_is_dead("elsewhere/1/x") is False
+    assert lease.holder_is_dead("garbage") is False
+    assert lease.identity().count("/") == 2

@@ -5,14 +5,18 @@ import json
 import types
 
 import pytest
+from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection, lease, watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone.utc)
 
 
 def failure(status, message="no", body=None):
-    error = kube.ApiException(status=status, reason="Reason")
+    error = ApiException(status=status, reason="Reason")
     error.body = body if body is not None else json.dumps({"message": message})
     return error
 
@@ -26,11 +30,11 @@ def raising(error):
 
 @pytest.fixture
 def api(monkeypatch):
-    monkeypatch.setattr(kube, "RETRY_DELAYS", ())
-    cluster = kube.ClusterAPI(kube.k8s.ApiClient(kube.k8s.Configuration()), "bk", "pravega", holder="me/1/x")
+    monkeypatch.setattr(call, "RETRY_DELAYS", ())
+    cluster = ClusterAPI(connection.k8s.ApiClient(connection.k8s.Configuration()), "bk", "pravega", holder="me/1/x")
     cluster.core = types.SimpleNamespace()
     cluster.custom = types.SimpleNamespace()
-    cluster.coordination = types.SimpleNamespace()
+    cluster.lease.coordination = types.SimpleNamespace()
     return cluster
 
 
@@ -52,7 +56,7 @@ def test_evictions_that_do_not_go_say_why_or_are_taken_as_done(api, error, outco
 
 def test_an_eviction_the_server_rejects_is_an_error(api):
     api.core.create_namespaced_pod_eviction = raising(failure(422, "bad eviction"))
-    with pytest.raises(kube.KubeError, match="evicting pod pravega/bk-bookie-0: bad eviction"):
+    with pytest.raises(errors.KubeError, match="evicting pod pravega/bk-bookie-0: bad eviction"):
         api.evict("bk-bookie-0", "uid-0")
 
 
@@ -63,11 +67,11 @@ def test_forbidden_writes_name_what_was_attempted(api):
     api.custom.patch_namespaced_custom_object = raising(failure(403, "patch is forbidden"))
     cluster = {"metadata": {"uid": "u", "resourceVersion": "1"}}
     event = {"reason": "Upgrade Error", "message": "m", "type": "Warning"}
-    with pytest.raises(kube.KubeError, match="recording event 'Upgrade Error' .* forbidden by the API server"):
+    with pytest.raises(errors.KubeError, match="recording event 'Upgrade Error' .* forbidden by the API server"):
         api.emit_event(cluster, event, NOW)
-    with pytest.raises(kube.KubeError, match="reading the history of Helm release pravega/bk: forbidden"):
+    with pytest.raises(errors.KubeError, match="reading the history of Helm release pravega/bk: forbidden"):
         api.helm_release_records("bk")
-    with pytest.raises(kube.KubeError, match="annotating BookkeeperCluster pravega/bk with bookkeeper.ops/abort"):
+    with pytest.raises(errors.KubeError, match="annotating BookkeeperCluster pravega/bk with bookkeeper.ops/abort"):
         api.annotate("bookkeeper.ops/abort", "stop")
 
 
@@ -94,46 +98,76 @@ class FakeWatch:
 
 def test_a_watch_from_a_stale_version_ends_quietly_and_other_failures_say_so(api, monkeypatch):
     api.core.list_namespaced_pod = lambda *args, **kwargs: None
-    monkeypatch.setattr(kube.k8s_watch, "Watch", FakeWatch(failure(410, "too old")))
+    api.pods_version = "1"  # as the last observation left it
+    monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(failure(410, "too old")))
     api.wait_for_change(1)
-    assert list(api.watch(lambda **kw: None, "1", 1)) == []
-    monkeypatch.setattr(kube.k8s_watch, "Watch", FakeWatch(failure(403, "watch is forbidden")))
-    with pytest.raises(kube.KubeError, match="watching the pods of pravega/bk: forbidden"):
+    assert next(api.follow_pods(1, "1"))["type"] == watch.QUIET
+    monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(failure(403, "watch is forbidden")))
+    with pytest.raises(errors.KubeError, match="watching the pods of pravega/bk: forbidden"):
         api.wait_for_change(1)
-    monkeypatch.setattr(kube.k8s_watch, "Watch", FakeWatch(OSError("reset")))
-    monkeypatch.setattr(kube.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(OSError("reset")))
+    monkeypatch.setattr(call.time, "sleep", lambda seconds: None)
     api.wait_for_change(1)
 
 
-def lease(holder, version="7"):
-    renewed = kube.cond.format_time(NOW)
+def held_lease(holder, version="7"):
+    renewed = cond.format_time(NOW)
     return {"metadata": {"resourceVersion": version}, "spec": {"holderIdentity": holder, "renewTime": renewed}}
 
 
 def test_lease_failures(api):
-    api.coordination.read_namespaced_lease = raising(failure(403, "leases is forbidden"))
-    with pytest.raises(kube.KubeError, match="reading Lease pravega/bookkeeper-ops-bk: forbidden"):
+    api.lease.coordination.read_namespaced_lease = raising(failure(403, "leases is forbidden"))
+    with pytest.raises(errors.KubeError, match="reading Lease pravega/bookkeeper-ops-bk: forbidden"):
         api.acquire(NOW)
     # Someone else created the Lease between our read and our create.
-    reads = iter([None, lease("other/2/y")])
-    api._read_lease = lambda: next(reads)
-    api.coordination.create_namespaced_lease = raising(failure(409, "already exists"))
-    with pytest.raises(kube.KubeError, match=r"being driven by another run \(other/2/y\)") as held:
+    reads = iter([None, held_lease("other/2/y")])
+    api.lease.read = lambda: next(reads)
+    api.lease.coordination.create_namespaced_lease = raising(failure(409, "already exists"))
+    with pytest.raises(errors.KubeError, match=r"being driven by another run \(other/2/y\)") as held:
         api.acquire(NOW)
     assert held.value.retryable
 
 
 def test_renew_and_release(api):
-    api.lease_renewed = NOW
-    api._read_lease = lambda: lease("me/1/x")
-    api.coordination.replace_namespaced_lease = raising(failure(403, "update is forbidden"))
-    with pytest.raises(kube.KubeError, match="renewing Lease pravega/bookkeeper-ops-bk: forbidden"):
-        api.renew(NOW + datetime.timedelta(seconds=kube.LEASE_SECONDS))
-    api.coordination.delete_namespaced_lease = raising(failure(404))
+    api.lease.renewed = NOW
+    api.lease.read = lambda: held_lease("me/1/x")
+    api.lease.coordination.replace_namespaced_lease = raising(failure(403, "update is forbidden"))
+    with pytest.raises(errors.KubeError, match="renewing Lease pravega/bookkeeper-ops-bk: forbidden"):
+        api.renew(NOW + datetime.timedelta(seconds=lease.SECONDS))
+    api.lease.coordination.delete_namespaced_lease = raising(failure(404))
     api.release()
-    assert api.lease_renewed is None
+    assert api.lease.renewed is None
     api.release()  # not held: nothing to do
-    api.lease_renewed = NOW
-    api.coordination.delete_namespaced_lease = raising(failure(422, "invalid precondition"))
-    with pytest.raises(kube.KubeError, match="releasing Lease pravega/bookkeeper-ops-bk"):
+    api.lease.renewed = NOW
+    api.lease.coordination.delete_namespaced_lease = raising(failure(422, "invalid precondition"))
+    with pytest.raises(errors.KubeError, match="releasing Lease pravega/bookkeeper-ops-bk"):
         api.release()
+
+
+def test_lease_writes_are_retried_and_an_unanswered_one_is_a_retryable_error(api, monkeypatch):
+    monkeypatch.setattr(call, "RETRY_DELAYS", (0,))
+    api.lease.read = lambda: None
+    answers = [OSError("reset"), None]
+
+    def create(*args):
+        answer = answers.pop(0)
+        if answer:
+            raise answer
+
+    api.lease.coordination.create_namespaced_lease = create
+    api.acquire(NOW)
+    assert api.lease.renewed == NOW and answers == []
+    api.lease.coordination.create_namespaced_lease = raising(OSError("refused"))
+    with pytest.raises(
+        errors.KubeError, match="taking Lease pravega/bookkeeper-ops-bk: the API server did not"
+    ) as down:
+        api.acquire(NOW)
+    assert down.value.retryable
+
+
+def test_a_retried_lease_write_that_had_succeeded_is_not_taken_for_another_run(api):
+    reads = iter([None, held_lease("me/1/x")])
+    api.lease.read = lambda: next(reads)
+    api.lease.coordination.create_namespaced_lease = raising(failure(409, "already exists"))
+    api.acquire(NOW)
+    assert api.lease.renewed == NOW

@@ -1,4 +1,4 @@
-"""Each connection option and K8S_AUTH_* variable, through kube.api_client and through kubernetes.core.
+"""Each connection option and K8S_AUTH_* variable, through connection.api_client and through kubernetes.core.
 
 kubernetes.core comes from the ansible package pinned in requirements/reference.txt, which `make unit`
 installs into build/reference. Its client creation is run up to the kubernetes ApiClient (its dynamic client
@@ -17,7 +17,8 @@ import kubernetes
 import pytest
 import urllib3
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "build" / "reference"
 
@@ -411,7 +412,7 @@ def place(tmp_path, monkeypatch):
     (home / ".kube" / "config").write_text(json.dumps(kubeconfig("home")))
     other = tmp_path / "other"
     other.write_text(json.dumps(kubeconfig("other")))
-    for name in list(kube.os.environ):
+    for name in list(connection.os.environ):
         if name.startswith(("K8S_AUTH_", "KUBERNETES_")) or name == "KUBECONFIG":
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(home))
@@ -419,7 +420,7 @@ def place(tmp_path, monkeypatch):
     monkeypatch.setattr(
         kubernetes.config.kube_config,
         "KUBE_CONFIG_DEFAULT_LOCATION",
-        kube.os.environ.get("KUBECONFIG", "~/.kube/config"),
+        connection.os.environ.get("KUBECONFIG", "~/.kube/config"),
     )
     # kubernetes.core loads into the process-wide default configuration: start each row from none.
     monkeypatch.setattr(kubernetes.client.Configuration, "_default", None)
@@ -452,12 +453,12 @@ def test_each_option_and_variable_configures_the_client_as_kubernetes_core_does(
     params.update(filled(options, place))
     expected = filled(ours, place)
     if isinstance(expected, str):
-        with pytest.raises(kube.KubeError) as refused:
-            kube.api_client(params)
+        with pytest.raises(errors.KubeError) as refused:
+            connection.api_client(params)
         assert str(refused.value).startswith(expected)
         assert observe(reference_client(reference, params)) == filled(theirs, place)
         return
-    assert observe(kube.api_client(params)) == expected
+    assert observe(connection.api_client(params)) == expected
     assert observe(reference_client(reference, params)) == dict(expected, **filled(theirs, place))
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, kube, module, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, module, operations, runner
 
 
 class Exit(Exception):
@@ -92,7 +92,7 @@ def test_refusals_failures_and_api_errors_fail_the_task():
     )
     failed = run(raising(failure), diff=True)
     assert failed.failed and failed.result["changed"] and "diff" in failed.result
-    api_error = run(raising(kube.KubeError("down", retryable=True)))
+    api_error = run(raising(errors.KubeError("down", retryable=True)))
     assert api_error.result == {"msg": "down", "retryable": True}
 
 

@@ -7,10 +7,11 @@ import pytest
 import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, kube, module, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, module, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import patch_module_args
 
 # Each secret a kubeconfig can hold, by where it sits.
 SECRETS = {
@@ -260,7 +261,7 @@ def test_options_refused_by_ansible_fail_with_the_secrets_hidden(capsys, logged)
 
 @pytest.mark.parametrize(
     "error",
-    [kube.KubeError("cannot load %s" % SECRETS["token"]), ValueError("bad value %r" % SECRETS["exec env"])],
+    [errors.KubeError("cannot load %s" % SECRETS["token"]), ValueError("bad value %r" % SECRETS["exec env"])],
     ids=["kube", "unexpected"],
 )
 def test_a_failure_quoting_a_secret_hides_it(error, capsys, logged):
@@ -290,9 +291,9 @@ def test_the_progress_display_hides_the_secrets(monkeypatch):
     display.say("progress display stopped: 401 for %s" % SECRETS["token"])
 
     def refused(params, environ):
-        raise kube.KubeError("cannot load (%s)" % SECRETS["password"])
+        raise errors.KubeError("cannot load (%s)" % SECRETS["password"])
 
-    monkeypatch.setattr(kube, "api_client", refused)
+    monkeypatch.setattr(connection, "api_client", refused)
     action({"name": "bk", "kubeconfig": kubeconfig()})._progress()
     assert len(shown) == 2 and all("********" in line for line in shown)
     assert_hidden(*shown)

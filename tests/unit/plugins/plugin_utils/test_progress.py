@@ -1,7 +1,7 @@
 import threading
-import types
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import watch
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import pod
 
@@ -30,26 +30,23 @@ class FakeWatchAPI:
     def __init__(self, pods, events, cluster_events=()):
         self.pods, self.events, self.cluster_events = pods, list(events), list(cluster_events)
         self.done = threading.Event()
-        self.core = types.SimpleNamespace(list_namespaced_pod=self.list_pods)
 
-    def list_pods(self, **query):
-        return {"metadata": {"resourceVersion": "1"}, "items": self.pods}
+    def follow_pods(self, seconds):
+        for item in self.pods:
+            yield {"type": watch.LISTED, "object": item}
+        yield from self.events
+        self.done.set()
+        while True:
+            threading.Event().wait(0.01)
+            yield {"type": watch.QUIET, "object": None}
 
-    def list_clusters(self, **query):
+    def follow_cluster(self, seconds):
         status = {"conditions": [cond.new_condition(cond.UPGRADING), cond.new_condition(cond.ERROR)]}
-        return {"metadata": {"resourceVersion": "1"}, "items": [{"metadata": {"name": "bk"}, "status": status}]}
-
-    @staticmethod
-    def decode(document):
-        return document
-
-    def watch(self, list_call, version, seconds, **query):
-        queue = self.events if list_call == self.list_pods else self.cluster_events
-        while queue:
-            yield queue.pop(0)
-        if list_call == self.list_pods:
-            self.done.set()
-        threading.Event().wait(0.01)
+        yield {"type": watch.LISTED, "object": {"metadata": {"name": "bk"}, "status": status}}
+        yield from self.cluster_events
+        while True:
+            threading.Event().wait(0.01)
+            yield {"type": watch.QUIET, "object": None}
 
 
 def test_only_changes_are_printed_with_the_time_since_the_start():

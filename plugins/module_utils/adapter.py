@@ -1,0 +1,86 @@
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""What the rollout shell (runner, operations) asks of a cluster: the interface its adapters implement.
+
+k8s/cluster.py implements it over the API server; the unit tests implement it
+in memory. Errors are those of errors.py: Conflict when an object changed
+since it was read, KubeError for the rest.
+"""
+
+__metaclass__ = type
+
+
+class ClusterAdapter:
+    """One BookkeeperCluster, ``name`` in ``namespace``."""
+
+    name = ""
+    namespace = ""
+
+    # Reading
+    def observe(self):
+        """One snapshot (see machine.py): the cluster, then each component's StatefulSet and pods."""
+        raise NotImplementedError
+
+    def get_cluster(self):
+        """The cluster resource; KubeError when it does not exist."""
+        raise NotImplementedError
+
+    def find_cluster(self):
+        """The cluster resource, or None when it does not exist yet."""
+        raise NotImplementedError
+
+    def helm_release_records(self, release):
+        """The ``data.release`` of each Secret in which Helm stores a revision of ``release``."""
+        raise NotImplementedError
+
+    def proxy_get(self, pod_name, port, path, timeout):
+        """GET ``path`` on a pod's port through the API server; returns (HTTP status, body), 0 when unanswered."""
+        raise NotImplementedError
+
+    # Writing
+    def write_status(self, cluster, status):
+        """Replace the status of ``cluster`` as read; Conflict when it changed since."""
+        raise NotImplementedError
+
+    def set_version(self, cluster, version):
+        """Set spec.version of ``cluster`` as read; Conflict when it changed since."""
+        raise NotImplementedError
+
+    def set_template(self, action, snapshot):
+        """Point a component's pod template at the action's image and version."""
+        raise NotImplementedError
+
+    def evict(self, pod_name, pod_uid):
+        """Evict a pod; returns why it was refused or failed for now, or "" when it goes."""
+        raise NotImplementedError
+
+    def emit_event(self, cluster, event, now):
+        raise NotImplementedError
+
+    def annotate(self, key, value):
+        """Set (or with None remove) one annotation of the cluster resource."""
+        raise NotImplementedError
+
+    def apply(self, obj, dry_run=False):
+        """Server-side apply ``obj``; returns (changed, applied object)."""
+        raise NotImplementedError
+
+    # Waiting
+    def wait_for_change(self, seconds):
+        """Block until a pod of the cluster changes, or ``seconds`` pass."""
+        raise NotImplementedError
+
+    def wait_for_type(self, seconds=30):
+        """Wait until the BookkeeperCluster resource type is served, after its CRD was applied."""
+        raise NotImplementedError
+
+    # The Lease that keeps two runs apart
+    def acquire(self, now):
+        """Take the cluster's Lease; LeaseHeld when another run holds it."""
+        raise NotImplementedError
+
+    def renew(self, now):
+        raise NotImplementedError
+
+    def release(self):
+        raise NotImplementedError

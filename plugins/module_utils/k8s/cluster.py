@@ -1,0 +1,297 @@
+# Copyright: the bookkeeper.ops authors
+# Apache License 2.0 (see LICENSE)
+"""The ClusterAdapter over the API server: one snapshot of a BookkeeperCluster, and the writes the core asks for.
+
+Status goes through the status subresource guarded by resourceVersion, pod
+templates are patched, pods evicted, events recorded; every request goes
+through call.request.
+"""
+
+__metaclass__ = type
+
+import copy
+import time
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, helm, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.adapter import ClusterAdapter
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, call, watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.lease import Lease
+from ansible_collections.bookkeeper.ops.plugins.module_utils.resource import GROUP, KIND, PLURAL, VERSION
+
+try:
+    from kubernetes import client as k8s
+except ImportError:  # connection.KUBERNETES_IMPORT_ERROR reports it
+    pass
+
+
+class ClusterAPI(ClusterAdapter):
+    def __init__(self, client, name, namespace, holder=None):
+        self.name = name
+        self.namespace = namespace
+        self.client = client
+        self.core = k8s.CoreV1Api(client)
+        self.apps = k8s.AppsV1Api(client)
+        self.custom = k8s.CustomObjectsApi(client)
+        self.lease = Lease(client, name, namespace, holder)
+        self.pods_version = ""
+
+    def _what(self, doing):
+        return "%s BookkeeperCluster %s/%s" % (doing, self.namespace, self.name)
+
+    # Reading
+    def get_cluster(self):
+        cluster = self.find_cluster()
+        if cluster is None:
+            raise errors.KubeError("BookkeeperCluster %s not found in namespace %s" % (self.name, self.namespace))
+        return cluster
+
+    def find_cluster(self):
+        what = self._what("reading")
+        if not self.name:
+            raise errors.KubeError("%s: the cluster name is empty" % what)
+        try:
+            return call.request(
+                what, self.custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, PLURAL, self.name
+            )
+        except errors.NotFound as missing:
+            if missing.kind == PLURAL:
+                return None
+            raise errors.KubeError(
+                "the BookkeeperCluster resource type (%s) is not installed on this cluster; install its CRD, for "
+                "example with the bookkeeper.ops.deploy role" % resource.API_VERSION
+            )
+
+    def observe(self):
+        cluster = self.get_cluster()
+        components = []
+        for component in resource.COMPONENTS:
+            workload_name = resource.workload_name(self.name, component)
+            try:
+                workload = call.read(
+                    "reading StatefulSet %s/%s" % (self.namespace, workload_name),
+                    self.apps.read_namespaced_stateful_set,
+                    workload_name,
+                    self.namespace,
+                )
+            except errors.NotFound:
+                workload = None
+            pod_list = call.read(
+                "listing the pods of %s/%s" % (self.namespace, self.name),
+                self.core.list_namespaced_pod,
+                self.namespace,
+                label_selector=resource.selector(self.name, workload),
+            )
+            components.append({"name": component, "workload": workload, "pods": pod_list["items"]})
+            self.pods_version = pod_list["metadata"].get("resourceVersion", "")
+        return {"cluster": cluster, "components": components}
+
+    def helm_release_records(self, release):
+        secrets = call.read(
+            "reading the history of Helm release %s/%s" % (self.namespace, release),
+            self.core.list_namespaced_secret,
+            self.namespace,
+            label_selector="owner=helm,name=%s" % release,
+        )
+        return [
+            item["data"]["release"]
+            for item in secrets["items"]
+            if item.get("type") == helm.RELEASE_SECRET_TYPE and "release" in (item.get("data") or {})
+        ]
+
+    def proxy_get(self, pod_name, port, path, timeout):
+        """The pod's own answer comes back as it is, error statuses included; a pod the API server cannot
+        reach gives its 502/503 answer. Not retried: the health check asks again at the next step."""
+        url = "/api/v1/namespaces/%s/pods/%s:%d/proxy/%s" % (self.namespace, pod_name, port, path.lstrip("/"))
+        try:
+            response = call.request(
+                "asking pod %s/%s" % (self.namespace, pod_name),
+                self.client.call_api,
+                url,
+                "GET",
+                header_params={"Accept": "*/*"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=False,
+                _request_timeout=timeout,
+                retries=(),
+            )
+            return response[1], response[0].data.decode("utf-8", "replace")
+        except errors.KubeError as error:
+            if error.status is None:
+                return 0, "no answer from the API server's pod proxy: %s" % error.reason
+            return error.status, error.body
+
+    # Writing
+    def _replace(self, what, replace, body):
+        return call.request(what, replace, GROUP, VERSION, self.namespace, PLURAL, self.name, body)
+
+    def write_status(self, cluster, status):
+        body = copy.deepcopy(cluster)
+        body["status"] = status
+        return self._replace(
+            self._what("writing the status of"), self.custom.replace_namespaced_custom_object_status, body
+        )
+
+    def set_version(self, cluster, version):
+        body = copy.deepcopy(cluster)
+        body.setdefault("spec", {})["version"] = version
+        return self._replace(self._what("setting spec.version of"), self.custom.replace_namespaced_custom_object, body)
+
+    def set_template(self, action, snapshot):
+        component = [c for c in snapshot["components"] if c["name"] == action["component"]][0]
+        containers = component["workload"]["spec"]["template"]["spec"]["containers"]
+        patch = {
+            "spec": {
+                "template": {
+                    "metadata": {"annotations": {resource.VERSION_ANNOTATION: action["version"]}},
+                    "spec": {"containers": [{"name": containers[0]["name"], "image": action["image"]}]},
+                }
+            }
+        }
+        call.request(
+            "updating the pod template of StatefulSet %s/%s" % (self.namespace, action["workload"]),
+            self.apps.patch_namespaced_stateful_set,
+            action["workload"],
+            self.namespace,
+            patch,
+        )
+
+    def evict(self, pod_name, pod_uid):
+        """Not retried here: the run observes again, decides again and evicts again after a wait."""
+        body = k8s.V1Eviction(
+            metadata=k8s.V1ObjectMeta(name=pod_name, namespace=self.namespace),
+            delete_options=k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=pod_uid)),
+        )
+        try:
+            call.request(
+                "evicting pod %s/%s" % (self.namespace, pod_name),
+                self.core.create_namespaced_pod_eviction,
+                pod_name,
+                self.namespace,
+                body,
+                retries=(),
+            )
+        except errors.KubeError as error:
+            if error.status == 429 or "PodDisruptionBudget" in error.reason:
+                return "eviction of pod %s is blocked by a PodDisruptionBudget: %s" % (pod_name, error.reason)
+            if error.status in (404, 409):
+                return ""  # already gone or already replaced: the next observation shows which
+            if error.retryable:
+                return "eviction of pod %s failed for now: %s" % (pod_name, error.reason)
+            raise
+        return ""
+
+    def emit_event(self, cluster, event, now):
+        stamp = cond.format_time(now)
+        metadata = cluster["metadata"]
+        body = {
+            "metadata": {
+                "generateName": "%s-" % self.name,
+                "namespace": self.namespace,
+                "labels": resource.labels(self.name),
+            },
+            "involvedObject": {
+                "apiVersion": resource.API_VERSION,
+                "kind": KIND,
+                "name": self.name,
+                "namespace": self.namespace,
+                "uid": metadata.get("uid"),
+                "resourceVersion": metadata.get("resourceVersion"),
+            },
+            "reason": event["reason"],
+            "message": event["message"],
+            "type": event["type"],
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "source": {"component": resource.FIELD_MANAGER},
+            "reportingComponent": resource.FIELD_MANAGER,
+            "reportingInstance": self.lease.holder,
+        }
+        call.request(
+            "recording event %r on BookkeeperCluster %s/%s" % (event["reason"], self.namespace, self.name),
+            self.core.create_namespaced_event,
+            self.namespace,
+            body,
+        )
+
+    def annotate(self, key, value):
+        call.request(
+            "annotating BookkeeperCluster %s/%s with %s" % (self.namespace, self.name, key),
+            self.custom.patch_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            PLURAL,
+            self.name,
+            {"metadata": {"annotations": {key: value}}},
+        )
+
+    def apply(self, obj, dry_run=False):
+        return apply.apply_object(self.client, obj, dry_run)
+
+    # Waiting
+    def follow_pods(self, seconds, version=""):
+        """The cluster's pods and their changes, as watch.follow gives them; ``seconds`` per watch request."""
+        return watch.follow(
+            "watching the pods of %s/%s" % (self.namespace, self.name),
+            self.core.list_namespaced_pod,
+            self.namespace,
+            seconds=seconds,
+            version=version,
+            label_selector=resource.selector(self.name),
+            allow_watch_bookmarks=False,
+        )
+
+    def follow_cluster(self, seconds):
+        """The cluster resource and its changes, as watch.follow gives them."""
+        return watch.follow(
+            self._what("watching"),
+            self.custom.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            PLURAL,
+            seconds=seconds,
+            field_selector="metadata.name=%s" % self.name,
+        )
+
+    def wait_for_change(self, seconds):
+        seconds = max(1, int(round(seconds)))
+        try:
+            for _event in self.follow_pods(seconds, self.pods_version):
+                break
+        except errors.KubeError as error:
+            if error.status is not None:
+                raise
+            time.sleep(min(seconds, 1))  # unanswered: the next observation retries
+
+    def wait_for_type(self, seconds=30):
+        started = time.monotonic()
+        while True:
+            try:
+                call.request(
+                    "waiting for the BookkeeperCluster resource type to be served",
+                    self.custom.list_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    self.namespace,
+                    PLURAL,
+                    limit=1,
+                )
+                return
+            except errors.NotFound:
+                if time.monotonic() - started > seconds:
+                    raise
+            time.sleep(0.2)
+
+    # The Lease that keeps two runs apart
+    def acquire(self, now):
+        self.lease.acquire(now)
+
+    def renew(self, now):
+        self.lease.renew(now)
+
+    def release(self):
+        self.lease.release()
