@@ -1,5 +1,6 @@
 # bookkeeper.ops: one entry point for setting up, testing and demonstrating the collection.
 #   make demo    the demo: a failed upgrade and its rollback on the built-in local cluster
+#   make demo-real  the same story on real BookKeeper bookies, with a writer counting every entry
 #   make test    every check: lint, sanity, unit tests, integration tests on the local cluster
 #   make drill   fault drills (kill -9, API server restart, two runs at once) on a cluster of their own
 SHELL := /bin/bash
@@ -93,6 +94,10 @@ cluster-down:
 
 demo: venv links
 	scripts/demo.sh
+
+.PHONY: demo-real
+demo-real: venv links cluster-build
+	scripts/cluster/demo_real.sh
 
 clean:
 	rm -rf build .venv .pytest_cache .hypothesis .coverage

@@ -32,6 +32,10 @@ HTTP = "http"
 COMMAND = "command"
 
 UNDER_REPLICATED_PATH = "api/v1/autorecovery/list_under_replicated_ledger"
+# What BookKeeper 4.16 and 4.17 answer there (read on real bookies, tests/integration/test_real_bookies.py):
+# 404 with this text when no ledger is marked, 200 with a JSON list of ledger ids when some are (a map of
+# ledger id to missing replicas with printmissingreplica), and 500 "Exception when get." when the bookie
+# cannot read the marks from its metadata store.
 NONE_UNDER_REPLICATED = "No under replicated ledgers found"
 # The longest message a condition carries: enough for a reason, short for kubectl describe.
 MESSAGE_LIMIT = 300
@@ -71,6 +75,15 @@ def bookkeeper_verdict(bookie, status, body):
                 "UnderReplicatedLedgers",
                 "%d under-replicated ledger(s) reported by %s: %s%s" % (len(ledgers), bookie, shown, more),
             )
+    if status == 500 and body.strip() == "Exception when get.":
+        # The admin server answered: the bookie could not read the marks from its metadata store.
+        return _verdict(
+            BOOKKEEPER,
+            False,
+            "HealthCheckUnreachable",
+            "bookie %s could not list its under-replicated ledgers (HTTP 500: %s): is its metadata store "
+            "(ZooKeeper) reachable?" % (bookie, body.strip()),
+        )
     return _verdict(
         BOOKKEEPER,
         False,

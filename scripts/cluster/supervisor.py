@@ -230,7 +230,7 @@ class Supervisor:
         (self.state / "logs").mkdir(parents=True, exist_ok=True)
         self.hosts = self.state / "hosts"
         # The JVMs resolve names from this file only: no DNS lookups (none answers inside a namespace).
-        self.hosts.write_text("127.0.0.1 localhost\n")
+        self.hosts.write_text("127.0.0.1 localhost %s\n" % socket.gethostname())
         registry = yaml.safe_load(pathlib.Path(args.registry).read_text()) or {}
         self.images = {
             image: spec
@@ -243,6 +243,7 @@ class Supervisor:
         self.net = Network(args.name, self.state)
         self.slots = {}  # namespace/pod name -> slot: a pod name keeps its address (its bookie id) and volume
         self.bookies = {}  # pod uid -> Bookie
+        self.finished = set()  # uids of pods whose bookie has stopped: late events of theirs start nothing
         self.initialised = set()
         self.zookeeper = None
         self.lock = threading.Lock()
@@ -332,12 +333,30 @@ class Supervisor:
             return
         if bookie is None:
             spec = self.release(pod)
-            if spec is None or not pod["spec"].get("nodeName"):
+            if spec is None or not pod["spec"].get("nodeName") or uid in self.finished:
+                return
+            if pod["metadata"].get("deletionTimestamp"):
+                self.delete(pod)  # no process runs for it (the supervisor started again): nothing to wait for
                 return
             bookie = Bookie(self, pod, spec)
             self.bookies[uid] = bookie
             bookie.thread.start()
         bookie.pod = pod
+
+    def delete(self, pod):
+        """Remove the pod, as a kubelet does once its containers are gone: that very pod (its uid), at once."""
+        meta = pod["metadata"]
+        body = {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "gracePeriodSeconds": 0,
+            "preconditions": {"uid": meta["uid"]},
+        }
+        try:
+            self.api.json("DELETE", "/api/v1/namespaces/%s/pods/%s" % (meta["namespace"], meta["name"]), body)
+        except urllib.error.HTTPError as error:
+            if error.code not in (404, 409):
+                say("%s/%s: pod not removed: HTTP %s" % (meta["namespace"], meta["name"], error.code))
 
     def watch(self):
         listed = self.api.json("GET", "/api/v1/pods")
@@ -547,7 +566,7 @@ class Bookie:
             self.reported = seen
         except urllib.error.HTTPError as error:
             if error.code not in (404, 409):
-                say("%s: status not written: HTTP %s" % (self.key, error.code))
+                say("%s: status not written: HTTP %s %s" % (self.key, error.code, error.read()[:300]))
 
     def live(self):
         try:
@@ -605,20 +624,11 @@ class Bookie:
             say("%s: bookie stopped (exit %s)" % (self.key, code))
             self.process = None
         self.sup.net.remove(self.slot)
+        self.sup.finished.add(meta["uid"])
         self.sup.bookies.pop(meta["uid"], None)
         if self.gone.is_set() and not meta.get("deletionTimestamp"):
             return  # the supervisor stops, or the pod was removed already
-        body = {
-            "kind": "DeleteOptions",
-            "apiVersion": "v1",
-            "gracePeriodSeconds": 0,
-            "preconditions": {"uid": meta["uid"]},
-        }
-        try:
-            self.sup.api.json("DELETE", "/api/v1/namespaces/%s/pods/%s" % (meta["namespace"], meta["name"]), body)
-        except urllib.error.HTTPError as error:
-            if error.code not in (404, 409):
-                say("%s: pod not removed: HTTP %s" % (self.key, error.code))
+        self.sup.delete(self.pod)
 
 
 def main(argv=None):

@@ -43,6 +43,13 @@ def test_bookkeeper_check_fails_when_the_bookie_cannot_answer(status, body, show
     assert shown in verdict["message"] and "httpServerEnabled=true" in verdict["message"]
 
 
+def test_bookkeeper_check_tells_a_bookie_that_cannot_read_its_metadata_from_one_without_admin_server():
+    # BookKeeper's own answer when the under-replication marks cannot be read (its admin server is on).
+    verdict = health.bookkeeper_verdict("bk-bookie-2", 500, "Exception when get.")
+    assert (verdict["passed"], verdict["reason"]) == (False, "HealthCheckUnreachable")
+    assert "metadata store" in verdict["message"] and "httpServerEnabled" not in verdict["message"]
+
+
 def test_long_messages_are_cut_for_the_condition():
     verdict = health.http_verdict("http://probe", 500, "x" * 1000)
     assert verdict["reason"] == "ProbeFailed" and len(verdict["message"]) == health.MESSAGE_LIMIT
