@@ -46,7 +46,7 @@ def test_auto_rollback_brings_a_failed_upgrade_back(client, kubeconfig, namespac
     assert "pod bk-bookie-0 update failed because of ImagePullBackOff; rolled back to %s automatically" % STABLE in (
         run.stdout
     )
-    assert run.stdout.count("TASK [bookkeeper.ops.rollout : Upgrade, ") == 1, run.stdout[-3000:]
+    assert run.stdout.count("TASK [bookkeeper.ops.upgrade : Upgrade, ") == 1, run.stdout[-3000:]
     assert shown(api)["PodsReady"] == ("True", "", "")
     assert shown(api)["Error"] == ("False", "", "")
     assert api.get_cluster()["status"]["currentVersion"] == STABLE
@@ -68,8 +68,8 @@ def test_a_rerun_of_a_finished_upgrade_changes_nothing(client, kubeconfig, names
     assert first.returncode == 0, first.stdout[-3000:]
     # One module run for the whole rollout, then a line per step of each bookie, bookie by bookie; and the health
     # gate asked before each Ready bookie went down.
-    assert first.stdout.count("TASK [bookkeeper.ops.rollout : Upgrade, ") == 1, first.stdout[-3000:]
-    steps = first.stdout.split("TASK [bookkeeper.ops.rollout : Steps of each bookie]")[1]
+    assert first.stdout.count("TASK [bookkeeper.ops.upgrade : Upgrade, ") == 1, first.stdout[-3000:]
+    steps = first.stdout.split("TASK [bookkeeper.ops.upgrade : Steps of each bookie]")[1]
     for ordinal in range(3):
         bookie = steps.split("(item=bk-bookie-%d)" % ordinal)[1].split("(item=")[0]
         assert "replacing pod bk-bookie-%d (0.13.0 -> 0.14.0)" % ordinal in bookie, steps
@@ -109,4 +109,4 @@ def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
     assert (status["currentVersion"], status["versionHistory"]) == ("0.14.0", [STABLE, "0.14.0"])
     again = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
     assert again.returncode == 0 and "none: the cluster is at version 0.14.0" in again.stdout, again.stdout[-3000:]
-    assert "bookkeeper.ops.rollout" not in again.stdout
+    assert "bookkeeper.ops.upgrade" not in again.stdout
