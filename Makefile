@@ -34,6 +34,10 @@ lock:
 	build/lock/bin/pip install --quiet -r requirements/dev.in
 	{ echo "# Generated from requirements/dev.in with 'make lock' (Python 3.11); do not edit by hand."; \
 	  build/lock/bin/pip freeze; } > requirements/dev.txt
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/pip install --quiet -r requirements/importer.in
+	{ echo "# Generated from requirements/importer.in with 'make lock' (Python 3.11); do not edit by hand."; \
+	  build/lock/bin/pip freeze; } > requirements/importer.txt
 
 links:
 	@mkdir -p $(LINKS)/ansible_collections/bookkeeper
@@ -58,15 +62,22 @@ sanity: venv
 	  | tar -cf - -T - | tar -xf - -C $(COPY)
 	cd $(COPY) && git init -q && git add -A && ansible-test sanity --python 3.11 --venv --color no --exclude scripts/
 
-# Only kubernetes.core is kept of the ansible package: the rest is about 470 MB.
+# Only kubernetes.core and awx.awx are kept of the ansible package: the rest is about 470 MB.
 REFERENCE := $(CURDIR)/build/reference
 $(REFERENCE)/.stamp: requirements/reference.txt $(VENV)/.stamp
 	rm -rf $(REFERENCE)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --target $(REFERENCE) -r requirements/reference.txt
-	find $(REFERENCE)/ansible_collections -mindepth 1 -maxdepth 1 ! -name kubernetes -exec rm -rf {} +
+	find $(REFERENCE)/ansible_collections -mindepth 1 -maxdepth 1 ! -name kubernetes ! -name awx -exec rm -rf {} +
 	touch $@
 
-unit: venv links $(REFERENCE)/.stamp
+# galaxy-importer (tests/unit/test_distribution.py) needs an older attrs than .venv has: it gets its own.
+IMPORTER := $(CURDIR)/build/importer
+$(IMPORTER)/.stamp: requirements/importer.txt
+	rm -rf $(IMPORTER) && $(PYTHON) -m venv $(IMPORTER)
+	$(IMPORTER)/bin/pip install --quiet --disable-pip-version-check -r requirements/importer.txt
+	touch $@
+
+unit: venv links $(REFERENCE)/.stamp $(IMPORTER)/.stamp
 	@echo "== unit tests (no cluster)"
 	pytest -p no:cacheprovider tests/unit --cov=plugins/module_utils --cov-report=term-missing
 
