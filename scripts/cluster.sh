@@ -51,7 +51,7 @@ supervise() {
 }
 
 data_plane_pids() { # the JVMs of this data plane (the pattern's brackets keep grep from finding itself)
-  grep -l -- "jdk[.]net[.]hosts[.]file=$real/hosts" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+  { grep -l -- "jdk[.]net[.]hosts[.]file=$real/hosts" /proc/[0-9]*/cmdline 2>/dev/null || true; } | cut -d/ -f3
 }
 
 unsupervise() { # stops the supervisor (it stops its JVMs and removes its namespaces), then checks
