@@ -2,6 +2,7 @@
 #   make demo    the demo: a failed upgrade and its rollback on the built-in local cluster
 #   make demo-real  the same story on real BookKeeper bookies, with a writer counting every entry
 #   make test    every check: lint, sanity, unit tests, integration tests on the local cluster
+#   make docs    regenerate docs/reference (the modules', plugins' and roles' documentation)
 #   make drill   fault drills (kill -9, API server restart, two runs at once) on a cluster of their own
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -17,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(LINKS)
 export PYTHONPATH := $(LINKS)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help venv lock links lint sanity unit integration test drill cluster-build cluster-up cluster-down demo clean
+.PHONY: help venv lock links lint docs sanity unit cores integration test drill cluster-build cluster-up cluster-down demo clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -38,17 +39,48 @@ lock:
 	build/lock/bin/pip install --quiet -r requirements/importer.in
 	{ echo "# Generated from requirements/importer.in with 'make lock' (Python 3.11); do not edit by hand."; \
 	  build/lock/bin/pip freeze; } > requirements/importer.txt
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/pip install --quiet -r requirements/docs.in
+	{ echo "# Generated from requirements/docs.in with 'make lock' (Python 3.11); do not edit by hand."; \
+	  build/lock/bin/pip freeze; } > requirements/docs.txt
+	for core in $(CORES); do \
+	  rm -rf build/lock && $(PYTHON) -m venv build/lock; \
+	  build/lock/bin/pip install --quiet -r requirements/cores.in "ansible-core==$$core.*"; \
+	  { echo "# Generated from requirements/cores.in and ansible-core $$core.* with 'make lock' (Python 3.11);" \
+	      "do not edit by hand."; build/lock/bin/pip freeze; } > requirements/core-$$core.txt; \
+	done
 
 links:
 	@mkdir -p $(LINKS)/ansible_collections/bookkeeper
 	@ln -sfn $(CURDIR) $(LINKS)/ansible_collections/bookkeeper/ops
 
-lint: venv links
+# antsibull-docs has a venv of its own (see requirements/docs.in); it runs the ansible-doc next to it.
+DOCS_VENV := $(CURDIR)/build/docs-venv
+ANTSIBULL_DOCS := PATH=$(DOCS_VENV)/bin:$$PATH $(DOCS_VENV)/bin/antsibull-docs
+$(DOCS_VENV)/.stamp: requirements/docs.txt
+	rm -rf $(DOCS_VENV) && $(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/docs.txt
+	touch $@
+
+lint: venv links $(DOCS_VENV)/.stamp
 	@echo "== ruff"
 	ruff check plugins tests scripts bench
 	ruff format --check plugins tests scripts bench
 	@echo "== ansible-lint (production profile)"
 	ansible-lint
+	@echo "== antsibull-changelog lint"
+	antsibull-changelog lint
+	@echo "== antsibull-docs lint, and docs/reference as antsibull-docs renders it"
+	$(ANTSIBULL_DOCS) lint-collection-docs --plugin-docs $(LINKS)/ansible_collections/bookkeeper/ops
+	$(MAKE) --no-print-directory docs DOCS_DEST=build/docs-check
+	diff -ru docs/reference build/docs-check || { echo "docs/reference is stale: run make docs"; exit 1; }
+
+# reStructuredText that GitHub shows, from the modules' and plugins' DOCUMENTATION and the roles' argument specs.
+DOCS_DEST ?= docs/reference
+docs: links $(DOCS_VENV)/.stamp
+	rm -rf $(DOCS_DEST) && mkdir -p $(DOCS_DEST)
+	$(ANTSIBULL_DOCS) collection --use-current --output-format simplified-rst --squash-hierarchy --fail-on-error \
+	  --dest-dir $(DOCS_DEST) bookkeeper.ops
 
 # ansible-test bootstraps pip in its test environments with a script from its own
 # file host; scripts/ansible_test_get_pip.py does the same from PyPI.
@@ -81,12 +113,30 @@ unit: venv links $(REFERENCE)/.stamp $(IMPORTER)/.stamp
 	@echo "== unit tests (no cluster)"
 	pytest -p no:cacheprovider tests/unit --cov=plugins/module_utils --cov-report=term-missing
 
-integration: venv links cluster-build
+# The older ansible-core versions that meta/runtime.yml admits, one venv each from requirements/core-<version>.txt
+# (to add one, create that file empty and run make lock): the unit tests here, one rollout each in
+# tests/integration/test_cores.py. The core of requirements/dev.txt runs everything. The state machine's property
+# tests are pure Python and the slowest: `make unit` runs them.
+CORES := $(patsubst requirements/core-%.txt,%,$(wildcard requirements/core-*.txt))
+CORE_VENVS := $(CORES:%=build/core-%/.stamp)
+build/core-%/.stamp: requirements/core-%.txt
+	rm -rf $(@D) && $(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+cores: links $(REFERENCE)/.stamp $(CORE_VENVS)
+	for core in $(CORES); do \
+	  echo "== unit tests on ansible-core $$core"; \
+	  build/core-$$core/bin/python -m pytest -p no:cacheprovider -q tests/unit/plugins \
+	    --ignore tests/unit/plugins/module_utils/test_machine_properties.py; \
+	done
+
+integration: venv links cluster-build $(CORE_VENVS)
 	@echo "== integration tests (local control plane)"
 	pytest -p no:cacheprovider tests/integration -m integration --cov=plugins/module_utils --cov-append \
 	  --cov-report=term-missing
 
-test: lint sanity unit integration
+test: lint sanity unit cores integration
 	@echo "== all checks passed"
 
 # Not part of `make test`: about 20 minutes. bench/drill.py starts and removes the cluster bk-drill.

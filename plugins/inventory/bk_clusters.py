@@ -11,12 +11,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection as k8s_connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import request
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.connection import (
-    KUBERNETES_IMPORT_ERROR,
-    api_client,
-    k8s,
-)
 
 DOCUMENTATION = r"""
 name: bk_clusters
@@ -145,10 +141,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        if KUBERNETES_IMPORT_ERROR is not None:
+        if k8s_connection.KUBERNETES_IMPORT_ERROR is not None:
             raise AnsibleError(
                 "the bookkeeper.ops.bk_clusters inventory needs the kubernetes Python library: %s"
-                % (KUBERNETES_IMPORT_ERROR)
+                % (k8s_connection.KUBERNETES_IMPORT_ERROR)
             )
         connections = self.get_option("connections") or [{}]
         namespaces = self.get_option("namespaces") or []
@@ -169,7 +165,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if params.get("kubeconfig"):
             params["kubeconfig"] = expand(params["kubeconfig"])
         try:
-            custom = k8s.CustomObjectsApi(api_client(params))
+            custom = k8s_connection.k8s.CustomObjectsApi(k8s_connection.api_client(params))
             if not namespaces:
                 return self._list(
                     name, custom.list_cluster_custom_object, resource.GROUP, resource.VERSION, resource.PLURAL

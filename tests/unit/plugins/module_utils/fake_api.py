@@ -40,14 +40,14 @@ class FakeAPI(ClusterAdapter):
     def observe(self):
         return self.fake.snapshot()
 
-    def write_status(self, cr, status):
+    def write_status(self, cluster, status):
         if self.conflicts:
             self.conflicts -= 1
             raise Conflict("status")
         self.writes.append(("status", copy.deepcopy(status)))
         self.fake.cr["status"] = copy.deepcopy(status)
 
-    def set_version(self, cr, version):
+    def set_version(self, cluster, version):
         self.writes.append(("version", version))
         self.fake.cr["spec"]["version"] = version
 
@@ -56,24 +56,24 @@ class FakeAPI(ClusterAdapter):
         self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"] = action["version"]
         self.fake.sts["spec"]["template"]["spec"]["containers"][0]["image"] = action["image"]
 
-    def evict(self, name, uid):
+    def evict(self, pod_name, pod_uid):
         if self.blocked:
             return self.blocked
-        self.writes.append(("evict", name))
-        self.fake.replaced.append(name)
+        self.writes.append(("evict", pod_name))
+        self.fake.replaced.append(pod_name)
         version = self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
         fresh = pod(
-            name,
+            pod_name,
             version,
             ready=False,
             waiting="ContainerCreating",
             created=self.clock(),
-            uid="%s-%d" % (name, len(self.fake.replaced)),
+            uid="%s-%d" % (pod_name, len(self.fake.replaced)),
         )
-        self.fake.pods = [fresh if p["metadata"]["name"] == name else p for p in self.fake.pods]
+        self.fake.pods = [fresh if p["metadata"]["name"] == pod_name else p for p in self.fake.pods]
         return ""
 
-    def emit_event(self, cr, event, now):
+    def emit_event(self, cluster, event, now):
         self.writes.append(("event", event["reason"]))
 
     def wait_for_change(self, seconds):

@@ -5,13 +5,14 @@ import pathlib
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import admission, machine, summary, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils import operator_statuses as operator
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import FakeCluster, at
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import trust_as_template
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 NOW = at(600)

@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import kube
 from ansible_collections.bookkeeper.ops.plugins.modules import bk_deploy, bk_rollback, bk_status, bk_upgrade
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import patch_module_args
 
 
 def run_main(main, arguments, capsys):
