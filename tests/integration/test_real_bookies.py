@@ -253,7 +253,15 @@ def test_the_health_gate_holds_the_rollout_while_ledgers_are_under_replicated(
     assert gate(api)["passed"] is True, "a healthy cluster passes, read through the real pod proxy"
 
     kubectl("delete", "pod", "outside", "-n", namespace, "--wait=true")
-    held = wait_for("the auditor to mark ledgers under-replicated", lambda: not gate(api)["passed"] and gate(api), 120)
+
+    def marked():
+        status, body = api.proxy_get("bk-bookie-1", 8000, health.UNDER_REPLICATED_PATH, 10)
+        return status == 200 and (status, body)
+
+    # BookKeeper's answer then: 200 and a JSON list of ledger ids.
+    status, body = wait_for("the auditor to mark ledgers under-replicated", marked, 120)
+    assert isinstance(json.loads(body), list) and json.loads(body), body
+    held = health.bookkeeper_verdict("bk-bookie-1", status, body)
     assert held["reason"] == "UnderReplicatedLedgers", held
 
     def step():
@@ -265,8 +273,8 @@ def test_the_health_gate_holds_the_rollout_while_ledgers_are_under_replicated(
         conditions = api.get_cluster().get("status", {}).get("conditions") or []
         return [c for c in conditions if c["type"] == "HealthCheckFailing" and c["status"] == "True"]
 
-    for _ in range(5):
-        assert step() == [OLD] * REPLICAS, "no bookie is taken down while ledgers are under-replicated"
+    for attempt in range(5):
+        assert step() == [OLD] * REPLICAS, "step %d took a bookie down with ledgers under-replicated" % attempt
     [condition] = failing()
     assert condition["reason"] == "UnderReplicatedLedgers" and "under-replicated ledger(s)" in condition["message"]
 
