@@ -3,6 +3,7 @@ requirements/reference.txt) against an AWX that is not there. A module checks it
 spec before it connects, so every call must fail on the connection alone: the arguments, as Ansible renders them
 from awx/job-templates.yml and awx/credential-type.yml, fit the awx.awx modules' argument specs."""
 
+import collections
 import json
 import os
 import pathlib
@@ -47,8 +48,11 @@ def configure(tmp_path, extravars, ignore_errors):
     return result, result.stdout.read()
 
 
+Call = collections.namedtuple("Call", "module arguments message")
+
+
 def calls(result):
-    """(module, arguments as the module read them, message) of each module call that failed."""
+    """Each module call that failed: its module, its arguments as the module read them, and its message."""
     found = []
     for event in result.events:
         if event["event"] not in ("runner_on_failed", "runner_item_on_failed"):
@@ -57,7 +61,7 @@ def calls(result):
         if event["event"] == "runner_on_failed" and "results" in data["res"]:
             continue  # a loop's summary; its items have their own events
         module = data["task_action"]
-        found.append((module, data["res"].get("invocation", {}).get("module_args", {}), data["res"]["msg"]))
+        found.append(Call(module, data["res"].get("invocation", {}).get("module_args", {}), data["res"]["msg"]))
     return found
 
 
@@ -69,18 +73,17 @@ def test_configure_calls_every_awx_module_with_arguments_its_spec_accepts(tmp_pa
     )
     assert result.status == "successful", output[-4000:]
     found = calls(result)
-    for module, _, message in found:
-        assert "connect to %s/api/" % CONTROLLER in message, "%s: %s" % (module, message)
+    for call in found:
+        assert "connect to %s/api/" % CONTROLLER in call.message, "%s: %s" % (call.module, call.message)
     templates = yaml.safe_load((REPO / "awx" / "job-templates.yml").read_text())["job_templates"]
-    modules = [module for module, _, _ in found]
-    assert modules == [
+    assert [call.module for call in found] == [
         "awx.awx.credential_type",
         "awx.awx.credential",
         "awx.awx.execution_environment",
         "awx.awx.inventory",
         "awx.awx.project",
     ] + ["awx.awx.job_template"] * len(templates)
-    arguments = {module: args for module, args, _ in found}
+    arguments = {call.module: call.arguments for call in found}
 
     credential_type = yaml.safe_load((REPO / "awx" / "credential-type.yml").read_text())
     assert arguments["awx.awx.credential_type"]["injectors"] == credential_type["injectors"]  # AWX's, not rendered
@@ -98,7 +101,7 @@ def test_configure_calls_every_awx_module_with_arguments_its_spec_accepts(tmp_pa
     )
     assert project["default_environment"] == environment["name"]
 
-    jobs = [args for module, args, _ in found if module == "awx.awx.job_template"]
+    jobs = [call.arguments for call in found if call.module == "awx.awx.job_template"]
     assert [job["name"] for job in jobs] == [template["name"] for template in templates]
     for job, template in zip(jobs, templates):
         assert (REPO / job["playbook"]).is_file(), job["playbook"]
@@ -113,6 +116,6 @@ def test_configure_calls_every_awx_module_with_arguments_its_spec_accepts(tmp_pa
 def test_configure_refuses_to_run_without_the_execution_environment_image(tmp_path):
     result, output = configure(tmp_path, {"awx_ee_image": ""}, ignore_errors=False)
     assert result.status == "failed"
-    assert [(module, "awx_ee_image is required" in message) for module, _, message in calls(result)] == [
+    assert [(call.module, "awx_ee_image is required" in call.message) for call in calls(result)] == [
         ("ansible.builtin.assert", True)
     ]

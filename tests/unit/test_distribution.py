@@ -36,6 +36,7 @@ SHIPPED = (
     "changelogs/changelog.yaml",
     "changelogs/config.yaml",
     "docs/*",
+    "docs/*/*",
     "plugins/*/*.py",
     "plugins/*/*/*.py",
     "roles/*/README.md",
