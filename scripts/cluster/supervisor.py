@@ -2,7 +2,8 @@
 """The kubelet of real bookies: runs a BookKeeper bookie for each pod whose image registry.yaml marks
 ``behaviour: bookie``, for as long as the pod lives.
 
-Usage: supervisor.py --name CLUSTER --kubeconfig PATH --registry registry.yaml --cache DIR --state DIR
+Usage: supervisor.py --name CLUSTER --kubeconfig PATH --registry registry.yaml --cache BIN-DIR --state DIR
+                     --zookeeper VERSION
 
 kwok leaves such pods alone (stages.py selects none of them); this process plays their kubelet:
 
@@ -146,6 +147,9 @@ class Network:
         if saved.exists():
             return int(saved.read_text())
         used = run("ip", "-o", "-4", "addr").stdout
+        # Subnets other local clusters chose but may not use yet (their bridge comes with their first bookie).
+        for other in self.state.parent.glob("*-real/subnet"):
+            used += " 10.245.%s. " % other.read_text().strip()
         start = int(hashlib.sha256(self.name.encode()).hexdigest(), 16) % 250
         for step in range(250):
             subnet = (start + step) % 250
