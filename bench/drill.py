@@ -44,6 +44,7 @@ sys.path.insert(0, str(REPO / "build" / "links"))
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -287,7 +288,11 @@ class Chain:
             self.count += 1
             namespace = fresh_namespace("%s-%d" % (self.prefix, self.count))
             self.api = ClusterAPI(self.client, "bk", namespace)
-            operations.deploy(self.api, {"version": VERSIONS[0], "replicas": self.replicas}, None, True, 300, False)
+            operations.deploy(
+                self.api,
+                spec={"version": VERSIONS[0], "replicas": self.replicas},
+                options=RolloutOptions(wait=True, timeout=300),
+            )
             current = VERSIONS[0]
         return self.api, current, VERSIONS[VERSIONS.index(current) + 1]
 

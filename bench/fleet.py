@@ -27,6 +27,7 @@ from rollout import CLUSTER, READY_SECONDS, REPO, TreeMemory, audit_lines, reque
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants
 
 PLANES = ("bookkeeper-ops-bench-fleet-1", "bookkeeper-ops-bench-fleet-2")
@@ -72,8 +73,11 @@ def deploy_fleet(kubeconfigs, clusters, bookies, tag):
         kubectl(name, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s")
         kubectl(name, "create", "namespace", namespace)
         client = connection.api_client({"kubeconfig": kubeconfigs[name]}, environ={})
-        operations.deploy(ClusterAPI(client, "bk", namespace), {"version": "0.13.0", "replicas": bookies}, None,
-                          True, 600, False)  # fmt: skip
+        operations.deploy(
+            ClusterAPI(client, "bk", namespace),
+            spec={"version": "0.13.0", "replicas": bookies},
+            options=RolloutOptions(wait=True, timeout=600),
+        )
         namespaces.append((name, namespace))
     return namespaces
 

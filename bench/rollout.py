@@ -37,6 +37,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import resource as bk_resource  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -61,7 +62,9 @@ def fresh_namespace(name):
 
 def deploy(client, namespace, replicas):
     api = ClusterAPI(client, "bk", namespace)
-    operations.deploy(api, {"version": "0.13.0", "replicas": replicas}, None, True, 600, False)
+    operations.deploy(
+        api, spec={"version": "0.13.0", "replicas": replicas}, options=RolloutOptions(wait=True, timeout=600)
+    )
     return api
 
 
@@ -151,7 +154,7 @@ def fault_latency(client, trials, version, reason):
             thread.start()
         time.sleep(0.5)
         try:
-            operations.upgrade(api, version, True, 120, False)
+            operations.upgrade(api, version=version, options=RolloutOptions(wait=True, timeout=120))
         except runner.RunFailed:
             pass
         for thread in threads:
@@ -167,7 +170,7 @@ def module_rollout(client, kubeconfig, replicas):
     api = deploy(client, namespace, replicas)
     since = time.time()
     started = time.monotonic()
-    operations.upgrade(api, "0.14.0", True, 3600, False)
+    operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=True, timeout=3600))
     wall = time.monotonic() - started
     counts = audit_counts(kubeconfig, since)
     kubectl("delete", "namespace", namespace, "--wait=false")

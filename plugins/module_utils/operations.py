@@ -41,21 +41,23 @@ def _planned(api, snapshot, target, changed):
     }
 
 
-def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, auto_rollback=False, first=None):
-    """Under the Lease: run ``first`` (if any), set spec.version, drive the rollout."""
+def _drive_holding_lease(api, *, intent, version, options, first=None):
+    """Under the Lease: run ``first`` (if any), set spec.version to ``version``, drive the rollout."""
     started = time.monotonic()
     api.acquire(utcnow())
     try:
         changed = bool(first and first())
-        changed = _set_version(api, set_version) or changed
+        changed = _set_version(api, version) or changed
         try:
-            result = runner.drive(api, intent, wait, timeout, stop=runner.pod_done(pod) if pod else None, health=health)
+            result = runner.drive(api, intent=intent, options=options)
         except RunFailed as failure:
             failure.result["changed"] = True
-            if auto_rollback and cond.is_true(
+            if options.auto_rollback and cond.is_true(
                 failure.result["diff"]["after"].get("conditions"), cond.ERROR, cond.UPGRADE_FAILED
             ):
-                _roll_back_automatically(api, failure, wait, timeout - (time.monotonic() - started), health)
+                remaining = options.timeout - (time.monotonic() - started)
+                # The rollback covers every bookie, not only the one the upgrade was asked to stop at.
+                _roll_back_automatically(api, failure, options.replace(timeout=max(remaining, 1), pod=None))
             raise
         result["changed"] = result["changed"] or changed
         return result
@@ -63,13 +65,13 @@ def _drive_holding_lease(api, intent, wait, timeout, set_version, pod, health, a
         api.release()
 
 
-def _roll_back_automatically(api, failure, wait, timeout, health):
+def _roll_back_automatically(api, failure, options):
     """After a failed upgrade: roll back to the last stable version, then raise what happened."""
     failed_steps = failure.result["steps"]
     target = failure.result["cluster"]["last_stable_version"]
     _set_version(api, target)
     try:
-        result = runner.drive(api, machine.AUTO_ROLLBACK, wait, max(timeout, 1), health=health)
+        result = runner.drive(api, intent=machine.AUTO_ROLLBACK, options=options)
     except RunFailed as second:
         second.result.update(changed=True, rolled_back=False, steps=failed_steps + second.result["steps"])
         raise RunFailed(
@@ -118,25 +120,26 @@ def _set_version(api, version):
     raise KubeError("gave up setting spec.version after repeated write conflicts; retryable", True)
 
 
-def upgrade(api, version, wait, timeout, check_mode, pod=None, health=None, auto_rollback=False):
+def upgrade(api, *, version, options):
+    """Upgrade the cluster to ``version``, as ``options`` (a runner.RolloutOptions) say."""
     snapshot = api.observe()
-    status = snapshot["cluster"].get("status") or {}
-    verdict = admission.check_upgrade(status, version)
+    observed = snapshot["cluster"].get("status") or {}
+    verdict = admission.check_upgrade(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
-    _check_pod(snapshot, pod)
-    abort = machine.abort_requested(snapshot["cluster"])
-    if abort is not None and not cond.is_true(status.get("conditions"), cond.UPGRADING):
+    _check_pod(snapshot, options.pod)
+    abort_reason = machine.abort_requested(snapshot["cluster"])
+    if abort_reason is not None and not cond.is_true(observed.get("conditions"), cond.UPGRADING):
         raise Refused(
             "the cluster carries the annotation %s (%s), so no upgrade starts; roll back with bk_rollback, or remove "
             "the annotation (kubectl annotate bk %s %s-) to upgrade"
-            % (resource.ABORT_ANNOTATION, abort, api.name, resource.ABORT_ANNOTATION)
+            % (resource.ABORT_ANNOTATION, abort_reason, api.name, resource.ABORT_ANNOTATION)
         )
-    if check_mode:
+    if options.check_mode:
         spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
-        needed = spec_version != version or status.get("currentVersion") != version
+        needed = spec_version != version or observed.get("currentVersion") != version
         return _planned(api, snapshot, version if needed else "", needed)
-    return _drive_holding_lease(api, None, wait, timeout, version, pod, health, auto_rollback)
+    return _drive_holding_lease(api, intent=None, version=version, options=options)
 
 
 def helm_revision(api, helm_options, last_stable):
@@ -150,22 +153,23 @@ def helm_revision(api, helm_options, last_stable):
     return choice.revision, entries
 
 
-def rollback(api, version, wait, timeout, check_mode, pod=None, health=None, helm_options=None):
-    """Roll back to the last stable version; with ``helm_options``, through ``helm rollback``.
+def rollback(api, *, version=None, options, helm_options=None):
+    """Roll back to the last stable version (or ``version``, which must be it); with ``helm_options``, through
+    ``helm rollback``. ``options`` is a runner.RolloutOptions; its auto_rollback does not apply here.
 
     ``helm_options``: release, revision (None: the newest one that deploys the
     last stable version), binary and the connection settings for helm.
     """
     snapshot = api.observe()
-    status = snapshot["cluster"].get("status") or {}
-    verdict = admission.check_rollback(status, version)
+    observed = snapshot["cluster"].get("status") or {}
+    verdict = admission.check_rollback(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
-    _check_pod(snapshot, pod)
+    _check_pod(snapshot, options.pod)
     revision = entries = None
     if helm_options:
         revision, entries = helm_revision(api, helm_options, verdict.target)
-    if check_mode:
+    if options.check_mode:
         result = _planned(api, snapshot, verdict.target, True)
         if helm_options:
             result.update(helm_revision=revision, helm_history=entries)
@@ -183,33 +187,37 @@ def rollback(api, version, wait, timeout, check_mode, pod=None, health=None, hel
         # The abort did its work: it ended the upgrade. Left in place, it would stop the next one.
         api.annotate(resource.ABORT_ANNOTATION, None)
     result = _drive_holding_lease(
-        api, machine.ROLLBACK, wait, timeout, verdict.target, pod, health, first=helm_rollback if helm_options else None
+        api,
+        intent=machine.ROLLBACK,
+        version=verdict.target,
+        options=options.replace(auto_rollback=False),
+        first=helm_rollback if helm_options else None,
     )
     if helm_options:
         result.update(helm_revision=revision, helm_history=entries)
     return result
 
 
-def abort(api, reason, wait, timeout, check_mode):
+def abort(api, *, reason=None, options):
     """Stop the upgrade in progress before its next pod; it is then recorded as UpgradeFailed.
 
     The request is the cluster's abort annotation, so a run driving the upgrade
-    elsewhere (holding the Lease) sees it at its next step. With ``wait``, this
-    returns once the abort is recorded in the status.
+    elsewhere (holding the Lease) sees it at its next step. With ``options.wait``,
+    this returns once the abort is recorded in the status, or fails after ``options.timeout``.
     """
     snapshot = api.observe()
-    status = snapshot["cluster"].get("status") or {}
-    conditions = status.get("conditions")
-    last = status.get("lastRollout") or {}
+    observed = snapshot["cluster"].get("status") or {}
+    conditions = observed.get("conditions")
+    last = observed.get("lastRollout") or {}
     if not cond.is_true(conditions, cond.UPGRADING):
         if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED) and last.get("result") == "Aborted":
             return _planned(api, snapshot, "", False)
         state = "rolling back" if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS) else "not upgrading"
         raise Refused(
             "there is no upgrade to abort: the cluster is %s (current version %s)"
-            % (state, status.get("currentVersion") or "unknown")
+            % (state, observed.get("currentVersion") or "unknown")
         )
-    if check_mode:
+    if options.check_mode:
         return _planned(api, snapshot, "", True)
     api.annotate(resource.ABORT_ANNOTATION, reason or "requested")
     started = time.monotonic()
@@ -220,7 +228,7 @@ def abort(api, reason, wait, timeout, check_mode):
             pass  # another run drives the upgrade: it stops at its next step
         else:
             try:
-                runner.drive(api, None, False, timeout)
+                runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
             except RunFailed:
                 pass  # the abort, recorded as UpgradeFailed
             finally:
@@ -228,19 +236,19 @@ def abort(api, reason, wait, timeout, check_mode):
         result = runner.result(runner.Run(api, utcnow), api, summary.status_of(snapshot["cluster"]))
         result["changed"] = True
         aborted = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
-        if aborted or not wait:
+        if aborted or not options.wait:
             result["aborted"] = aborted
             return result
-        if time.monotonic() - started > timeout:
+        if time.monotonic() - started > options.timeout:
             raise KubeError(
                 "the abort was requested (annotation %s) but the run driving the upgrade did not record it within "
-                "%d s" % (resource.ABORT_ANNOTATION, timeout),
+                "%d s" % (resource.ABORT_ANNOTATION, options.timeout),
                 retryable=True,
             )
         api.wait_for_change(runner.MAX_SLEEP)
 
 
-def status(api, condition, check_mode):
+def status(api, *, condition=None, check_mode=False):
     """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules."""
     for _attempt in range(runner.MAX_CONFLICTS):
         snapshot = api.observe()
@@ -272,8 +280,10 @@ def status(api, condition, check_mode):
     raise KubeError("gave up writing the condition after repeated write conflicts; retryable", True)
 
 
-def deploy(api, spec, crd, wait, timeout, check_mode):
+def deploy(api, *, spec, crd=None, options):
     """Create or update the cluster resource and its workload; a repeated run changes nothing.
+
+    ``options`` is a runner.RolloutOptions: its wait, timeout and check_mode apply.
 
     spec.version is only set when the cluster is created: later version changes
     are upgrades, made by bk_upgrade, and a deploy run never undoes them.
@@ -283,9 +293,9 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
         raise Refused(problem)
     changed = []
     if crd:
-        if api.apply(crd, check_mode)[0]:
+        if api.apply(crd, options.check_mode)[0]:
             changed.append("CustomResourceDefinition %s" % crd["metadata"]["name"])
-        if not check_mode:
+        if not options.check_mode:
             api.wait_for_type()
     existing = api.find_cluster()
     spec = dict(spec)
@@ -293,25 +303,25 @@ def deploy(api, spec, crd, wait, timeout, check_mode):
         spec["version"] = (existing.get("spec") or {}).get("version") or spec.get("version")
     versions.check_requested(versions.effective(spec.get("version")))
     wanted = manifests.cluster(api.name, api.namespace, spec)
-    resource_changed, applied = api.apply(wanted, check_mode)
+    resource_changed, applied = api.apply(wanted, options.check_mode)
     if resource_changed:
         changed.append("BookkeeperCluster %s" % api.name)
-    status = (existing or {}).get("status") or {}
-    template_version = status.get("currentVersion") or versions.effective(spec.get("version"))
-    for obj in manifests.workload(applied if not check_mode else wanted, template_version):
-        if api.apply(obj, check_mode)[0]:
+    observed = (existing or {}).get("status") or {}
+    template_version = observed.get("currentVersion") or versions.effective(spec.get("version"))
+    for obj in manifests.workload(applied if not options.check_mode else wanted, template_version):
+        if api.apply(obj, options.check_mode)[0]:
             changed.append("%s %s" % (obj["kind"], obj["metadata"]["name"]))
-    if check_mode:
+    if options.check_mode:
         return {
             "changed": bool(changed),
             "applied": changed,
             "cluster": {},
             "steps": [],
-            "diff": {"before": status, "after": status},
+            "diff": {"before": observed, "after": observed},
         }
-    if wait:
-        _wait_ready(api, timeout)
-    result = runner.drive(api, None, False, timeout)
+    if options.wait:
+        _wait_ready(api, options.timeout)
+    result = runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
     result["changed"] = result["changed"] or bool(changed)
     result["applied"] = changed
     return result

@@ -28,6 +28,44 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+class RolloutOptions:
+    """How a rollout runs, as the user asked: given by keyword, so that no call reads as a row of flags.
+
+    ``wait``: go on until the rollout ends (else one step); ``timeout``: seconds for the whole run;
+    ``check_mode``: only read, and return the plan; ``pod``: stop once that bookie is Ready on the target;
+    ``health``: the health_check option; ``auto_rollback``: after a failed upgrade, roll back to the last
+    stable version.
+    """
+
+    __slots__ = ("wait", "timeout", "check_mode", "pod", "health", "auto_rollback")
+
+    def __init__(self, *, wait, timeout, check_mode=False, pod=None, health=None, auto_rollback=False):
+        self.wait = wait
+        self.timeout = timeout
+        self.check_mode = check_mode
+        self.pod = pod
+        self.health = health
+        self.auto_rollback = auto_rollback
+
+    @classmethod
+    def from_params(cls, params, check_mode):
+        """The options of a module run, from its parameters (those of args.WAIT_ARG_SPEC and HEALTH_ARG_SPEC)."""
+        return cls(
+            wait=params["wait"],
+            timeout=params["timeout"],
+            check_mode=check_mode,
+            pod=params.get("pod"),
+            health=params.get("health_check"),
+            auto_rollback=params.get("auto_rollback") or False,
+        )
+
+    def replace(self, **changes):
+        """A copy with ``changes``; the value itself stays as the user gave it."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return RolloutOptions(**values)
+
+
 class Run:
     def __init__(self, api, clock, monotonic=time.monotonic):
         self.api = api
@@ -87,12 +125,14 @@ def pod_done(pod_name):
     return done
 
 
-def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, stop=None, health=None):
+def drive(api, *, options, intent=None, clock=utcnow, monotonic=time.monotonic):
     """Run the state machine; returns the result dict, raises RunFailed or KubeError.
 
-    ``stop`` ends a waiting run early, once it returns True for a snapshot.
-    ``health`` is the health_check option: the check runs when the core asks for it.
+    With ``options.pod``, a waiting run ends once that pod is Ready on the target
+    version. ``options.health`` is the health_check option: the check runs when
+    the core asks for it. ``options.check_mode`` is the caller's to honour: this writes.
     """
+    stop = pod_done(options.pod) if options.pod else None
     run = Run(api, clock, monotonic)
     started = run.monotonic()
     before = None
@@ -103,10 +143,10 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, st
             before = summary.status_of(snapshot["cluster"])
         if stop and stop(snapshot):
             return result(run, api, before)
-        snapshot["health"] = health_checks.pending(health)
+        snapshot["health"] = health_checks.pending(options.health)
         decision = machine.decide(snapshot, clock(), intent=intent)
         if decision.kind == machine.CHECK_HEALTH:
-            snapshot["health"] = health_checks.run(health, api, snapshot, decision.action["pod"])
+            snapshot["health"] = health_checks.run(options.health, api, snapshot, decision.action["pod"])
             decision = machine.decide(snapshot, clock(), intent=intent)
         try:
             blocked = run.act(snapshot, decision)
@@ -118,13 +158,13 @@ def drive(api, intent, wait, timeout, clock=utcnow, monotonic=time.monotonic, st
         run.record(decision, blocked)
         if decision.kind in (machine.FAIL, machine.HOLD):
             raise RunFailed(decision.message, result(run, api, before))
-        if decision.kind in machine.TERMINAL or not wait:
+        if decision.kind in machine.TERMINAL or not options.wait:
             return result(run, api, before)
-        remaining = timeout - (run.monotonic() - started)
+        remaining = options.timeout - (run.monotonic() - started)
         if remaining <= 0:
             raise KubeError(
                 "timed out after %d s while the cluster was at step '%s': %s; the run can be resumed by running "
-                "it again" % (timeout, decision.kind, blocked or decision.message),
+                "it again" % (options.timeout, decision.kind, blocked or decision.message),
                 retryable=True,
             )
         api.renew(clock())

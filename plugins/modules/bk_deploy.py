@@ -94,6 +94,7 @@ steps:
 """
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 
 
 def main():
@@ -107,7 +108,10 @@ def main():
             }
         ),
         lambda api, params, check_mode: operations.deploy(
-            api, params["spec"], params["crd"], params["wait"], params["timeout"], check_mode
+            api,
+            spec=params["spec"],
+            crd=params["crd"],
+            options=RolloutOptions.from_params(params, check_mode),
         ),
     )
 

@@ -130,6 +130,7 @@ import os
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 
 OPTIONS = {
     "version": {"type": "str"},
@@ -156,13 +157,9 @@ def main():
         args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, OPTIONS),
         lambda api, params, check_mode: operations.rollback(
             api,
-            params["version"] and versions.check_requested(params["version"]),
-            params["wait"],
-            params["timeout"],
-            check_mode,
-            params["pod"],
-            params["health_check"],
-            helm_options(params),
+            version=params["version"] and versions.check_requested(params["version"]),
+            options=RolloutOptions.from_params(params, check_mode),
+            helm_options=helm_options(params),
         ),
         required_by={"helm_revision": "helm_release"},
     )

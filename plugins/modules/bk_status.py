@@ -171,7 +171,7 @@ CONDITION_SPEC = {
 def main():
     module.run(
         args.argspec(CONDITION_SPEC),
-        lambda api, params, check_mode: operations.status(api, params["condition"], check_mode),
+        lambda api, params, check_mode: operations.status(api, condition=params["condition"], check_mode=check_mode),
     )
 
 

@@ -168,6 +168,7 @@ retryable:
 """
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 
 OPTIONS = {
     "version": {"type": "str"},
@@ -178,18 +179,10 @@ OPTIONS = {
 
 
 def upgrade_or_abort(api, params, check_mode):
+    options = RolloutOptions.from_params(params, check_mode)
     if params["abort"]:
-        return operations.abort(api, params["reason"], params["wait"], params["timeout"], check_mode)
-    return operations.upgrade(
-        api,
-        versions.check_requested(params["version"]),
-        params["wait"],
-        params["timeout"],
-        check_mode,
-        params["pod"],
-        params["health_check"],
-        params["auto_rollback"],
-    )
+        return operations.abort(api, reason=params["reason"], options=options)
+    return operations.upgrade(api, version=versions.check_requested(params["version"]), options=options)
 
 
 def main():

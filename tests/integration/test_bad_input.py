@@ -25,6 +25,7 @@ from kubernetes.client.rest import ApiException
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.connection import api_client, k8s
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     OPERATOR_NAMESPACE,
@@ -453,11 +454,13 @@ def clusters(client, kubectl):
     )
     for cluster in ("healthy", "failed", "upgrading"):
         api = ClusterAPI(client, cluster, name)
-        operations.deploy(api, {"version": STABLE, "replicas": 2}, None, True, 120, False)
+        operations.deploy(api, spec={"version": STABLE, "replicas": 2}, options=RolloutOptions(wait=True, timeout=120))
         if cluster == "failed":
             failed_upgrade(api, MISSING)
         if cluster == "upgrading":
-            operations.upgrade(api, GOOD, False, 60, False)  # one step: Upgrading True, nothing replaced yet
+            operations.upgrade(
+                api, version=GOOD, options=RolloutOptions(wait=False, timeout=60)
+            )  # one step: Upgrading True, nothing replaced yet
     yield name
     kubectl("delete", "namespace", name, "--wait=false")
 

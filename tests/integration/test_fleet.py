@@ -21,6 +21,7 @@ import yaml
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, REPO, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import GOOD, STABLE
 
@@ -106,7 +107,7 @@ def fleet(kubeconfig, second_plane, tmp_path_factory):
             "the default ServiceAccount of %s" % namespace,
             lambda ns=namespace, plane=plane: "default" in plane.kubectl("get", "serviceaccount", "-n", ns),
         )
-        operations.deploy(api, {"version": STABLE, "replicas": 1}, None, True, 120, False)
+        operations.deploy(api, spec={"version": STABLE, "replicas": 1}, options=RolloutOptions(wait=True, timeout=120))
     planes[namespaces[0]].kubectl("label", "bk", "bk", "-n", namespaces[0], "bookkeeper.ops/canary=true")
     path = tmp_path_factory.mktemp("fleet") / "fleet.bk_clusters.yml"
     path.write_text(

@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     ReadinessWatch,
@@ -70,10 +71,10 @@ def test_helm_rollback_goes_only_to_a_revision_of_the_last_stable_version(
     helm(helm_binary, kubeconfig, "install", NAME, str(CHART), "-n", namespace, "--set", "version=%s" % OLDER)
     api = deploy(client, namespace, version=OLDER)
     helm(helm_binary, kubeconfig, "upgrade", NAME, str(CHART), "-n", namespace, "--set", "version=%s" % STABLE)
-    operations.upgrade(api, STABLE, True, 120, False)
+    operations.upgrade(api, version=STABLE, options=RolloutOptions(wait=True, timeout=120))
     helm(helm_binary, kubeconfig, "upgrade", NAME, str(CHART), "-n", namespace, "--set", "version=%s" % MISSING)
     with pytest.raises(runner.RunFailed):
-        operations.upgrade(api, MISSING, True, 120, False)
+        operations.upgrade(api, version=MISSING, options=RolloutOptions(wait=True, timeout=120))
     assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
 
     def revisions():
@@ -85,7 +86,9 @@ def test_helm_rollback_goes_only_to_a_revision_of_the_last_stable_version(
     api = ClusterAPI(connection.api_client({"kubeconfig": helm_user}, environ={}), NAME, namespace)
     before = get_json(kubectl, "bk", NAME, "-n", namespace)["metadata"]["resourceVersion"]
     with pytest.raises(operations.Refused) as refused:
-        operations.rollback(api, None, True, 120, False, helm_options=helm_options(helm_binary, helm_user, 1))
+        operations.rollback(
+            api, options=RolloutOptions(wait=True, timeout=120), helm_options=helm_options(helm_binary, helm_user, 1)
+        )
     assert str(refused.value) == (
         "Rollback to version %s not supported. Only rollback to version %s is supported. Revision 1 of Helm release "
         "bk deploys version %s; revisions deploying %s: 2" % (OLDER, STABLE, OLDER, STABLE)
@@ -93,13 +96,19 @@ def test_helm_rollback_goes_only_to_a_revision_of_the_last_stable_version(
     assert revisions() == ["1", "2", "3"], "helm did not run"
     assert get_json(kubectl, "bk", NAME, "-n", namespace)["metadata"]["resourceVersion"] == before
 
-    planned = operations.rollback(api, None, True, 120, True, helm_options=helm_options(helm_binary, helm_user))
+    planned = operations.rollback(
+        api,
+        options=RolloutOptions(wait=True, timeout=120, check_mode=True),
+        helm_options=helm_options(helm_binary, helm_user),
+    )
     assert planned["helm_revision"] == 2
     assert [(e["revision"], e["version"]) for e in planned["helm_history"]] == [(1, OLDER), (2, STABLE), (3, MISSING)]
     assert revisions() == ["1", "2", "3"], "check mode ran helm"
 
     with ReadinessWatch(client, namespace, NAME, 3) as watch:
-        done = operations.rollback(api, None, True, 120, False, helm_options=helm_options(helm_binary, helm_user))
+        done = operations.rollback(
+            api, options=RolloutOptions(wait=True, timeout=120), helm_options=helm_options(helm_binary, helm_user)
+        )
     assert done["helm_revision"] == 2
     assert revisions() == ["1", "2", "3", "4"]
     assert "Rollback to 2" in helm(helm_binary, kubeconfig, "history", NAME, "-n", namespace)

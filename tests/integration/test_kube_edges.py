@@ -10,13 +10,16 @@ from kubernetes.client.rest import ApiException
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, connection, lease
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO, get_json
 
 
 def test_deploy_installs_the_crd_and_waits_until_it_is_served(crd_installer_client, namespace):
     crd = yaml.safe_load((REPO / "roles" / "deploy" / "files" / "bookkeepercluster-crd.yaml").read_text())
     api = ClusterAPI(crd_installer_client, "fresh", namespace)
-    result = operations.deploy(api, {"version": "0.13.0", "replicas": 1}, crd, True, 120, False)
+    result = operations.deploy(
+        api, spec={"version": "0.13.0", "replicas": 1}, crd=crd, options=RolloutOptions(wait=True, timeout=120)
+    )
     assert "BookkeeperCluster fresh" in result["applied"]
     assert result["cluster"]["current_version"] == "0.13.0"
 

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations, resource, runner, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 
@@ -24,7 +25,11 @@ NAME = "bk"
 
 def deploy(client, namespace, replicas=3, **spec):
     api = ClusterAPI(client, NAME, namespace)
-    operations.deploy(api, dict({"version": STABLE, "replicas": replicas}, **spec), None, True, 120, False)
+    operations.deploy(
+        api,
+        spec=dict({"version": STABLE, "replicas": replicas}, **spec),
+        options=RolloutOptions(wait=True, timeout=120),
+    )
     return api
 
 
@@ -45,7 +50,7 @@ def pod_versions(kubectl, namespace):
 
 def failed_upgrade(api, version=MISSING):
     with pytest.raises(runner.RunFailed) as failed:
-        operations.upgrade(api, version, True, 120, False)
+        operations.upgrade(api, version=version, options=RolloutOptions(wait=True, timeout=120))
     return str(failed.value)
 
 
@@ -65,13 +70,13 @@ def test_failed_upgrade_then_rollback_as_the_reference_records_them(client, kube
 
         # The user sets the version back; the rollback then runs one step per call.
         kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps({"spec": {"version": STABLE}}))
-        started = operations.rollback(api, None, False, 60, False)
+        started = operations.rollback(api, options=RolloutOptions(wait=False, timeout=60))
         assert [s["step"] for s in started["steps"]] == ["start_rollback"]
         assert shown(api)["RollbackInProgress"] == ("True", "", "")
-        operations.rollback(api, None, False, 60, False)
+        operations.rollback(api, options=RolloutOptions(wait=False, timeout=60))
         assert shown(api)["RollbackInProgress"] == ("True", "Updating Bookkeeper", "2")
         assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
-        done = operations.rollback(api, None, True, 120, False)
+        done = operations.rollback(api, options=RolloutOptions(wait=True, timeout=120))
     assert done["changed"] is True
     assert shown(api) == {
         "Upgrading": ("False", "", ""),
@@ -93,7 +98,7 @@ def test_a_crash_loop_fails_the_upgrade(client, namespace):
 def test_a_successful_upgrade_appends_to_the_history(client, kubectl, namespace):
     api = deploy(client, namespace, replicas=4)
     with ReadinessWatch(client, namespace, NAME, 4) as watch:
-        result = operations.upgrade(api, GOOD, True, 180, False)
+        result = operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=180))
     assert result["changed"] is True
     assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
     assert pod_versions(kubectl, namespace) == [GOOD] * 4
@@ -101,7 +106,7 @@ def test_a_successful_upgrade_appends_to_the_history(client, kubectl, namespace)
     assert all(len(uids) == 2 for uids in watch.uids.values()), "each bookie is replaced exactly once"
     replaced = [s["action"]["pod"] for s in result["steps"] if s["step"] == "replace_pod"]
     assert replaced == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2", "bk-bookie-3"]
-    assert operations.upgrade(api, GOOD, True, 60, False)["changed"] is False
+    assert operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=60))["changed"] is False
 
 
 def test_rollback_failed_and_the_way_out(client, kubectl, namespace):
@@ -111,14 +116,14 @@ def test_rollback_failed_and_the_way_out(client, kubectl, namespace):
     typo = {"spec": {"version": STABLE, "image": {"imageSpec": {"repository": "registry.local/typo"}}}}
     kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(typo))
     with pytest.raises(runner.RunFailed) as failed:
-        operations.rollback(api, None, True, 120, False)
+        operations.rollback(api, options=RolloutOptions(wait=True, timeout=120))
     assert str(failed.value) == "pod bk-bookie-0 update failed because of ImagePullBackOff"
     assert shown(api)["Error"] == ("True", "RollbackFailed", str(failed.value))
     assert shown(api)["RollbackInProgress"][0] == "False"
     # The cause is fixed; the rollback is asked for again and completes.
     fixed = {"spec": {"image": {"imageSpec": {"repository": "pravega/bookkeeper"}}}}
     kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(fixed))
-    operations.rollback(api, STABLE, True, 120, False)
+    operations.rollback(api, version=STABLE, options=RolloutOptions(wait=True, timeout=120))
     assert shown(api)["Error"] == ("False", "", "")
     assert shown(api)["PodsReady"] == ("True", "", "")
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
@@ -133,9 +138,20 @@ def fingerprint(kubectl, namespace):
 def test_refusals_change_nothing(client, kubectl, namespace):
     api = deploy(client, namespace)
     refusals = [
-        (lambda: operations.upgrade(api, "0.12.0", True, 60, False), "downgrading the cluster from version 0.13.0"),
-        (lambda: operations.upgrade(api, versions.check_requested("0.14"), True, 60, False), "X.Y.Z"),
-        (lambda: operations.rollback(api, None, True, 60, False), "only allowed after a failed upgrade"),
+        (
+            lambda: operations.upgrade(api, version="0.12.0", options=RolloutOptions(wait=True, timeout=60)),
+            "downgrading the cluster from version 0.13.0",
+        ),
+        (
+            lambda: operations.upgrade(
+                api, version=versions.check_requested("0.14"), options=RolloutOptions(wait=True, timeout=60)
+            ),
+            "X.Y.Z",
+        ),
+        (
+            lambda: operations.rollback(api, options=RolloutOptions(wait=True, timeout=60)),
+            "only allowed after a failed upgrade",
+        ),
     ]
     for call, message in refusals:
         before = fingerprint(kubectl, namespace)
@@ -145,8 +161,14 @@ def test_refusals_change_nothing(client, kubectl, namespace):
         assert fingerprint(kubectl, namespace) == before
     failed_upgrade(api)
     for call, message in [
-        (lambda: operations.rollback(api, "0.12.0", True, 60, False), "Only rollback to version 0.13.0"),
-        (lambda: operations.upgrade(api, "0.15.0", True, 60, False), "Only rollback to version 0.13.0"),
+        (
+            lambda: operations.rollback(api, version="0.12.0", options=RolloutOptions(wait=True, timeout=60)),
+            "Only rollback to version 0.13.0",
+        ),
+        (
+            lambda: operations.upgrade(api, version="0.15.0", options=RolloutOptions(wait=True, timeout=60)),
+            "Only rollback to version 0.13.0",
+        ),
     ]:
         before = fingerprint(kubectl, namespace)
         with pytest.raises(operations.Refused) as refused:
@@ -155,19 +177,19 @@ def test_refusals_change_nothing(client, kubectl, namespace):
         assert fingerprint(kubectl, namespace) == before
     for missing in (ClusterAPI(client, "absent", namespace), ClusterAPI(client, NAME, "no-such-ns")):
         with pytest.raises(errors.KubeError) as unknown:
-            operations.upgrade(missing, GOOD, True, 60, False)
+            operations.upgrade(missing, version=GOOD, options=RolloutOptions(wait=True, timeout=60))
         assert "not found in namespace" in str(unknown.value)
 
 
 def test_a_version_change_while_upgrading_is_refused(client, kubectl, namespace):
     api = deploy(client, namespace)
-    operations.upgrade(api, GOOD, False, 60, False)
+    operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=False, timeout=60))
     before = fingerprint(kubectl, namespace)
     with pytest.raises(operations.Refused) as refused:
-        operations.upgrade(api, "0.15.0", True, 60, False)
+        operations.upgrade(api, version="0.15.0", options=RolloutOptions(wait=True, timeout=60))
     assert "cluster is upgrading" in str(refused.value)
     assert fingerprint(kubectl, namespace) == before
-    operations.upgrade(api, GOOD, True, 120, False)
+    operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=120))
     assert versions_of(api)[0] == GOOD
 
 
@@ -207,7 +229,7 @@ def test_check_mode_sends_no_mutating_request(client, kubectl, kubeconfig, names
     failed_upgrade(api)
     settle_audit(kubectl, kubeconfig, namespace)
     before = audit_writes(kubeconfig, namespace)
-    plan = operations.rollback(api, None, True, 60, True)
+    plan = operations.rollback(api, options=RolloutOptions(wait=True, timeout=60, check_mode=True))
     assert [step["pod"] for step in plan["plan"]] == ["bk-bookie-0"]
     assert plan["plan"][0]["to_image"] == "pravega/bookkeeper:0.13.0"
     playbook = textwrap.dedent("""
@@ -276,7 +298,7 @@ def test_a_killed_run_is_resumed_without_two_bookies_down(client, kubectl, kubec
         kill_tree(process.pid)
         process.wait()
         assert api.get_cluster()["status"]["targetVersion"] == GOOD, "killed in the middle of the upgrade"
-        operations.upgrade(api, GOOD, True, 180, False)
+        operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=180))
     assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
     assert pod_versions(kubectl, namespace) == [GOOD] * 5
     assert watch.most_down <= 1
@@ -292,7 +314,7 @@ def test_two_runs_cannot_drive_one_cluster(client, kubectl, kubeconfig, namespac
             timeout=60,
         )
         with pytest.raises(errors.KubeError) as refused:
-            operations.upgrade(api, GOOD, True, 60, False)
+            operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=60))
         assert "is being driven by another run" in str(refused.value)
         assert "holds Lease bookkeeper-ops-bk" in str(refused.value)
         output, _unused = process.communicate(timeout=240)
@@ -313,14 +335,18 @@ def test_a_disruption_budget_holds_the_rollout(client, kubectl, namespace):
         ),
     )
     with pytest.raises(errors.KubeError) as waited:
-        operations.upgrade(api, GOOD, True, 6, False)
+        operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=6))
     assert "blocked by a PodDisruptionBudget" in str(waited.value) and waited.value.retryable
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
 
 
 def test_deploy_twice_changes_nothing(client, namespace):
     api = deploy(client, namespace)
-    again = operations.deploy(api, {"version": STABLE, "replicas": 3}, None, True, 60, False)
+    again = operations.deploy(
+        api, spec={"version": STABLE, "replicas": 3}, options=RolloutOptions(wait=True, timeout=60)
+    )
     assert again["changed"] is False and again["applied"] == []
-    planned = operations.deploy(api, {"version": STABLE, "replicas": 4}, None, True, 60, True)
+    planned = operations.deploy(
+        api, spec={"version": STABLE, "replicas": 4}, options=RolloutOptions(wait=True, timeout=60, check_mode=True)
+    )
     assert planned["applied"] == ["BookkeeperCluster bk", "StatefulSet bk-bookie"]

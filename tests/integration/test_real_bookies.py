@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import health, operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, ReadinessWatch, get_json, wait_for
 
 OLD = "0.16.0-real"  # BookKeeper 4.16.6
@@ -87,7 +88,11 @@ class Writer:
 
 def deploy(client, namespace, version=OLD, replicas=REPLICAS, **spec):
     api = ClusterAPI(client, NAME, namespace)
-    operations.deploy(api, dict({"version": version, "replicas": replicas}, **spec), None, True, 240, False)
+    operations.deploy(
+        api,
+        spec=dict({"version": version, "replicas": replicas}, **spec),
+        options=RolloutOptions(wait=True, timeout=240),
+    )
     return api
 
 
@@ -147,7 +152,7 @@ def test_upgrade_between_real_releases_with_the_writer_running(client, kubectl, 
     memory = data_plane_rss(namespace)
     with ReadinessWatch(client, namespace, NAME, REPLICAS) as watch:
         before = writer.acked()
-        result = operations.upgrade(api, NEW, True, 300, False)
+        result = operations.upgrade(api, version=NEW, options=RolloutOptions(wait=True, timeout=300))
         took, during = time.monotonic() - started, writer.acked() - before
     report = writer.stop()
     assert result["changed"] is True
@@ -174,7 +179,7 @@ def failed(call):
 
 def roll_back(api, kubectl, namespace):
     kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps({"spec": {"version": OLD}}))
-    operations.rollback(api, None, True, 240, False)
+    operations.rollback(api, options=RolloutOptions(wait=True, timeout=240))
     assert running_releases(namespace) == {"%s-bookie-%d" % (NAME, i): "4.16.6" for i in range(REPLICAS)}
 
 
@@ -183,11 +188,15 @@ def test_failed_upgrades_rolled_back_with_the_writer_running(client, kubectl, na
     writer = Writer(writer_classes, namespace)
     with ReadinessWatch(client, namespace, NAME, REPLICAS) as watch:
         # An image that does not exist: bookie 0 is gone while its pod cannot start.
-        message = failed(lambda: operations.upgrade(api, MISSING, True, 120, False))
+        message = failed(
+            lambda: operations.upgrade(api, version=MISSING, options=RolloutOptions(wait=True, timeout=120))
+        )
         assert message == "pod bk-bookie-0 update failed because of ImagePullBackOff"
         roll_back(api, kubectl, namespace)
         # A release whose bookie process exits at start.
-        message = failed(lambda: operations.upgrade(api, CRASHING, True, 180, False))
+        message = failed(
+            lambda: operations.upgrade(api, version=CRASHING, options=RolloutOptions(wait=True, timeout=180))
+        )
         assert message == "pod bk-bookie-0 update failed because of CrashLoopBackOff"
         [crashed] = [p for p in bookie_pods(kubectl, namespace) if p["metadata"]["name"] == "bk-bookie-0"]
         status = crashed["status"]["containerStatuses"][0]
@@ -266,7 +275,9 @@ def test_the_health_gate_holds_the_rollout_while_ledgers_are_under_replicated(
 
     def step():
         """One step of the upgrade with the bookkeeper gate; the versions of the bookies after it."""
-        operations.upgrade(api, NEW, False, 60, False, health={"type": "bookkeeper"})
+        operations.upgrade(
+            api, version=NEW, options=RolloutOptions(wait=False, timeout=60, health={"type": "bookkeeper"})
+        )
         return [p["metadata"]["annotations"]["bookkeeper.version"] for p in bookie_pods(kubectl, namespace)]
 
     def failing():

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations, resource, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     GOOD,
@@ -43,7 +44,7 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
         "timeout": 10,
     }
     with pytest.raises(errors.KubeError) as held:
-        operations.upgrade(api, GOOD, True, 15, False, health=gate)
+        operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=15, health=gate))
     assert held.value.retryable
     assert (
         "waiting for health check command to pass before replacing pod bk-bookie-1: "
@@ -54,7 +55,13 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
     assert pod_versions(kubectl, namespace) == [STABLE, STABLE, GOOD], "no bookie after the first one was touched"
     # The ledgers are replicated again: the next run goes on and clears the condition.
     with ReadinessWatch(client, namespace, NAME, 3) as watch:
-        operations.upgrade(api, GOOD, True, 120, False, health={"type": "command", "command": ["true"], "timeout": 5})
+        operations.upgrade(
+            api,
+            version=GOOD,
+            options=RolloutOptions(
+                wait=True, timeout=120, health={"type": "command", "command": ["true"], "timeout": 5}
+            ),
+        )
     assert watch.most_down <= 1
     assert shown(api)["HealthCheckFailing"] == ("False", "", "")
     assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
@@ -64,7 +71,11 @@ def test_the_bookkeeper_gate_holds_when_no_bookie_answers(client, kubectl, names
     api = deploy(client, namespace)
     before = uids(kubectl, namespace)
     with pytest.raises(errors.KubeError) as held:
-        operations.upgrade(api, GOOD, True, 8, False, health={"type": "bookkeeper", "port": 8000, "timeout": 2})
+        operations.upgrade(
+            api,
+            version=GOOD,
+            options=RolloutOptions(wait=True, timeout=8, health={"type": "bookkeeper", "port": 8000, "timeout": 2}),
+        )
     assert "waiting for health check bookkeeper to pass before replacing pod bk-bookie-0" in str(held.value)
     condition = shown(api)["HealthCheckFailing"]
     assert condition[:2] == ("True", "HealthCheckUnreachable")
@@ -79,7 +90,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
     def upgrade():
         other = ClusterAPI(client, NAME, namespace)  # its own Lease holder, as a second job would be
         try:
-            outcome["result"] = operations.upgrade(other, SLOW, True, 180, False)
+            outcome["result"] = operations.upgrade(other, version=SLOW, options=RolloutOptions(wait=True, timeout=180))
         except (runner.RunFailed, errors.KubeError) as error:
             outcome["error"] = error
 
@@ -87,7 +98,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
     driving.start()
     wait_for("the first bookie replaced", lambda: SLOW in pod_versions(kubectl, namespace), timeout=60)
     before = uids(kubectl, namespace)
-    result = operations.abort(api, "change freeze", True, 60, False)
+    result = operations.abort(api, reason="change freeze", options=RolloutOptions(wait=True, timeout=60))
     driving.join(60)
     assert result["aborted"] is True and result["changed"] is True
     assert isinstance(outcome.get("error"), runner.RunFailed)
@@ -104,14 +115,14 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
     }, "no further bookie replaced after the abort"
     # A new upgrade is refused while the abort stands; the rollback is allowed and lifts it.
     with pytest.raises(operations.Refused) as refused:
-        operations.upgrade(api, GOOD, True, 60, False)
+        operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=60))
     assert "Rollback to version %s not supported" % GOOD in str(refused.value)
-    operations.rollback(api, None, True, 120, False)
+    operations.rollback(api, options=RolloutOptions(wait=True, timeout=120))
     assert resource.ABORT_ANNOTATION not in (api.get_cluster()["metadata"].get("annotations") or {})
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
     assert shown(api) == HEALTHY
     with pytest.raises(operations.Refused) as nothing:
-        operations.abort(api, None, True, 30, False)
+        operations.abort(api, options=RolloutOptions(wait=True, timeout=30))
     assert "there is no upgrade to abort: the cluster is not upgrading (current version %s)" % STABLE in str(
         nothing.value
     )
@@ -120,7 +131,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
 def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespace):
     api = deploy(client, namespace)
     with ReadinessWatch(client, namespace, NAME, 3) as watch, pytest.raises(runner.RunFailed) as failed:
-        operations.upgrade(api, MISSING, True, 180, False, auto_rollback=True)
+        operations.upgrade(api, version=MISSING, options=RolloutOptions(wait=True, timeout=180, auto_rollback=True))
     assert str(failed.value) == (
         "pod bk-bookie-0 update failed because of ImagePullBackOff; rolled back to %s automatically" % STABLE
     )
@@ -139,21 +150,21 @@ def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespac
 def test_rollback_failed_is_left_by_an_upgrade_to_a_newer_version(client, kubectl, namespace):
     api = deploy(client, namespace)
     with pytest.raises(runner.RunFailed):
-        operations.upgrade(api, MISSING, True, 120, False)
+        operations.upgrade(api, version=MISSING, options=RolloutOptions(wait=True, timeout=120))
     typo = {"spec": {"version": STABLE, "image": {"imageSpec": {"repository": "registry.local/typo"}}}}
     kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(typo))
     with pytest.raises(runner.RunFailed):
-        operations.rollback(api, None, True, 120, False)
+        operations.rollback(api, options=RolloutOptions(wait=True, timeout=120))
     assert shown(api)["Error"][:2] == ("True", "RollbackFailed")
     # The documented second way out: fix the cause, then upgrade to a version newer than the current one.
     fixed = {"spec": {"image": {"imageSpec": {"repository": "pravega/bookkeeper"}}}}
     kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps(fixed))
-    started = operations.upgrade(api, GOOD, False, 60, False)
+    started = operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=False, timeout=60))
     assert [step["step"] for step in started["steps"]] == ["start_upgrade"]
     assert shown(api)["Error"] == ("False", "", "")
     assert shown(api)["Upgrading"] == ("True", "", "")
     with ReadinessWatch(client, namespace, NAME, 3) as watch:
-        done = operations.upgrade(api, GOOD, True, 120, False)
+        done = operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=120))
     replaced = [step["action"]["pod"] for step in done["steps"] if step["step"] == "replace_pod"]
     assert replaced[0] == "bk-bookie-0", "the broken bookie goes first"
     assert watch.most_down <= 1

@@ -2,6 +2,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import health, machine, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 
 
@@ -93,7 +94,10 @@ def test_runner_holds_on_a_failing_gate_then_goes_on():
     answers = iter([(200, "[41]")] * 3 + [(404, "No under replicated ledgers found")] * 20)
     api.proxy_get = lambda pod, port, path, timeout: next(answers)
     result = runner.drive(
-        api, None, True, 3600, clock=api.clock, monotonic=api.monotonic, health={"type": "bookkeeper", "port": 8000}
+        api,
+        options=RolloutOptions(wait=True, timeout=3600, health={"type": "bookkeeper", "port": 8000}),
+        clock=api.clock,
+        monotonic=api.monotonic,
     )
     steps = [(s["step"], s["message"]) for s in result["steps"]]
     held = [message for step, message in steps if step == machine.WAIT and "health check" in message]

@@ -1,12 +1,15 @@
 """Each step of a run names the bookie it concerns, so that roles show a run's steps bookie by bookie."""
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 
 
 def test_the_steps_of_an_upgrade_name_their_bookie():
     api = FakeAPI("0.14.0")
-    steps = runner.drive(api, None, True, 3600, clock=api.clock, monotonic=api.monotonic)["steps"]
+    steps = runner.drive(
+        api, options=RolloutOptions(wait=True, timeout=3600), clock=api.clock, monotonic=api.monotonic
+    )["steps"]
     by_pod = {}
     for step in steps:
         by_pod.setdefault(step["pod"], []).append(step["step"])

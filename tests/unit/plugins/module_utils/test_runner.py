@@ -3,11 +3,14 @@ import pytest
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, machine, operations, runner, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError
+from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 
 
-def drive(api, intent=None, wait=True, timeout=3600):
-    return runner.drive(api, intent, wait, timeout, clock=api.clock, monotonic=api.monotonic)
+def drive(api, *, intent=None, wait=True, timeout=3600):
+    return runner.drive(
+        api, intent=intent, options=RolloutOptions(wait=wait, timeout=timeout), clock=api.clock, monotonic=api.monotonic
+    )
 
 
 def test_drive_completes_an_upgrade_waking_only_between_pods():
@@ -26,7 +29,10 @@ def test_drive_completes_an_upgrade_waking_only_between_pods():
 def test_a_run_for_one_pod_stops_once_that_pod_is_ready_on_the_target():
     api = FakeAPI("0.14.0")
     result = runner.drive(
-        api, None, True, 3600, clock=api.clock, monotonic=api.monotonic, stop=runner.pod_done("bk-bookie-1")
+        api,
+        options=RolloutOptions(wait=True, timeout=3600, pod="bk-bookie-1"),
+        clock=api.clock,
+        monotonic=api.monotonic,
     )
     assert [w[1] for w in api.writes if w[0] == "evict"] == ["bk-bookie-0", "bk-bookie-1"]
     assert result["cluster"]["target_version"] == "0.14.0"
@@ -78,7 +84,7 @@ def test_an_eviction_blocked_by_a_budget_is_the_reason_for_waiting():
 def test_operations_upgrade_refuses_a_downgrade_without_writing():
     api = FakeAPI("0.13.0")
     with pytest.raises(operations.Refused) as refused:
-        operations.upgrade(api, "0.12.0", True, 60, False)
+        operations.upgrade(api, version="0.12.0", options=RolloutOptions(wait=True, timeout=60))
     assert "downgrading the cluster from version 0.13.0 to 0.12.0 is not supported" in str(refused.value)
     assert api.writes == [] and api.lease == []
 
@@ -86,7 +92,7 @@ def test_operations_upgrade_refuses_a_downgrade_without_writing():
 def test_a_pod_option_naming_no_bookie_is_refused_without_writing():
     api = FakeAPI("0.13.0")
     with pytest.raises(operations.Refused) as refused:
-        operations.upgrade(api, "0.14.0", True, 60, False, pod="nosuch-bookie-7")
+        operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=True, timeout=60, pod="nosuch-bookie-7"))
     assert str(refused.value) == (
         "pod nosuch-bookie-7 is not a bookie of cluster bk; its bookies are bk-bookie-0, bk-bookie-1, bk-bookie-2"
     )
@@ -96,26 +102,29 @@ def test_a_pod_option_naming_no_bookie_is_refused_without_writing():
         drive(failed)
     written = len(failed.writes)
     with pytest.raises(operations.Refused, match="pod bk-bookie-3 is not a bookie of cluster bk"):
-        operations.rollback(failed, None, True, 60, False, pod="bk-bookie-3")
+        operations.rollback(failed, options=RolloutOptions(wait=True, timeout=60, pod="bk-bookie-3"))
     assert len(failed.writes) == written
 
 
 def test_operations_upgrade_check_mode_returns_the_plan_and_writes_nothing():
     api = FakeAPI("0.13.0")
-    result = operations.upgrade(api, "0.14.0", True, 60, True)
+    result = operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=True, timeout=60, check_mode=True))
     assert [s["pod"] for s in result["plan"]] == ["bk-bookie-0", "bk-bookie-1", "bk-bookie-2"]
     assert result["changed"] is True and api.writes == []
-    assert operations.upgrade(FakeAPI("0.13.0"), "0.13.0", True, 60, True)["plan"] == []
+    assert (
+        operations.upgrade(
+            FakeAPI("0.13.0"), version="0.13.0", options=RolloutOptions(wait=True, timeout=60, check_mode=True)
+        )["plan"]
+        == []
+    )
 
 
 def test_operations_upgrade_sets_the_version_under_the_lease():
     api = FakeAPI("0.13.0")
     original = runner.drive
     try:
-        runner.drive = lambda api_, intent, wait, timeout, **options: original(
-            api_, intent, wait, timeout, clock=api.clock, monotonic=api.monotonic, **options
-        )
-        result = operations.upgrade(api, "0.14.0", True, 3600, False)
+        runner.drive = lambda api_, **arguments: original(api_, clock=api.clock, monotonic=api.monotonic, **arguments)
+        result = operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=True, timeout=3600))
     finally:
         runner.drive = original
     assert api.writes[0] == ("version", "0.14.0")
@@ -125,14 +134,14 @@ def test_operations_upgrade_sets_the_version_under_the_lease():
 
 def test_operations_rollback_refuses_a_healthy_cluster_and_accepts_a_failed_one():
     with pytest.raises(operations.Refused):
-        operations.rollback(FakeAPI("0.13.0"), None, True, 60, False)
+        operations.rollback(FakeAPI("0.13.0"), options=RolloutOptions(wait=True, timeout=60))
     api = FakeAPI("0.14.0", {"0.14.0": "pull"})
     with pytest.raises(runner.RunFailed):
         drive(api)
-    plan = operations.rollback(api, None, True, 60, True)
+    plan = operations.rollback(api, options=RolloutOptions(wait=True, timeout=60, check_mode=True))
     assert [s["pod"] for s in plan["plan"]] == ["bk-bookie-0"]
     with pytest.raises(operations.Refused) as refused:
-        operations.rollback(api, "0.12.0", True, 60, False)
+        operations.rollback(api, version="0.12.0", options=RolloutOptions(wait=True, timeout=60))
     assert "Only rollback to version 0.13.0 is supported." in str(refused.value)
 
 
@@ -140,18 +149,33 @@ def test_operations_status_sets_a_condition_once():
     api = FakeAPI("0.13.0")
     drive(api)
     wanted = {"type": "Error", "status": "True", "reason": "UpgradeFailed", "text": "manual"}
-    assert operations.status(api, wanted, True)["changed"] is True and len(api.writes) == 1
+    assert operations.status(api, condition=wanted, check_mode=True)["changed"] is True and len(api.writes) == 1
     api.conflicts = 1
-    first = operations.status(api, wanted, False)
+    first = operations.status(api, condition=wanted)
     assert first["changed"] is True
     assert cond.is_true(first["cluster"]["conditions"], "Error", "UpgradeFailed")
     assert cond.find(first["cluster"]["conditions"], "Error")["message"] == "manual"
     assert cond.find(api.fake.cr["status"]["conditions"], "Error")["message"] == "manual"
-    assert operations.status(api, wanted, False)["changed"] is False
-    assert operations.status(api, None, False)["changed"] is False
+    assert operations.status(api, condition=wanted)["changed"] is False
+    assert operations.status(api)["changed"] is False
 
 
 def test_a_malformed_version_is_a_refusal():
     assert versions.check_requested("0.14.0") == "0.14.0"
     with pytest.raises(errors.Refused):
         versions.check_requested("fourteen")
+
+
+def test_rollout_options_are_given_by_keyword_and_copied_on_change():
+    with pytest.raises(TypeError):
+        RolloutOptions(True, 60)
+    with pytest.raises(TypeError):
+        operations.rollback(FakeAPI("0.13.0"), None, RolloutOptions(wait=True, timeout=60))
+    asked = RolloutOptions(wait=True, timeout=60, pod="bk-bookie-1", auto_rollback=True)
+    changed = asked.replace(timeout=5, pod=None)
+    assert (changed.wait, changed.timeout, changed.pod, changed.auto_rollback) == (True, 5, None, True)
+    assert (asked.timeout, asked.pod) == (60, "bk-bookie-1")
+    params = {"wait": False, "timeout": 30, "pod": "bk-bookie-0", "health_check": {"type": "bookkeeper"}}
+    given = RolloutOptions.from_params(params, True)
+    assert (given.wait, given.timeout, given.check_mode, given.pod) == (False, 30, True, "bk-bookie-0")
+    assert (given.health, given.auto_rollback) == ({"type": "bookkeeper"}, False)
