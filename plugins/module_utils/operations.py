@@ -220,8 +220,8 @@ def abort(api, *, reason=None, options):
     if options.check_mode:
         return _planned(api, snapshot, "", True)
     api.annotate(resource.ABORT_ANNOTATION, reason or "requested")
-    started = time.monotonic()
-    while True:
+
+    def recorded():
         try:
             api.acquire(utcnow())
         except LeaseHeld:
@@ -235,17 +235,18 @@ def abort(api, *, reason=None, options):
                 api.release()
         result = runner.result(runner.Run(api, utcnow), api, summary.status_of(snapshot["cluster"]))
         result["changed"] = True
-        aborted = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
-        if aborted or not options.wait:
-            result["aborted"] = aborted
-            return result
-        if time.monotonic() - started > options.timeout:
-            raise KubeError(
-                "the abort was requested (annotation %s) but the run driving the upgrade did not record it within "
-                "%d s" % (resource.ABORT_ANNOTATION, options.timeout),
-                retryable=True,
-            )
-        api.wait_for_change(runner.MAX_SLEEP)
+        result["aborted"] = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
+        return result if result["aborted"] or not options.wait else None
+
+    return runner.wait_until(
+        api,
+        recorded,
+        timeout=options.timeout,
+        timed_out=lambda: (
+            "the abort was requested (annotation %s) but the run driving the upgrade did not record "
+            "it within %d s" % (resource.ABORT_ANNOTATION, options.timeout)
+        ),
+    )
 
 
 def status(api, *, condition=None, check_mode=False):
@@ -328,22 +329,23 @@ def deploy(api, *, spec, crd=None, options):
 
 
 def _wait_ready(api, timeout):
-    started = time.monotonic()
-    while True:
-        snapshot = api.observe()
-        state = machine.observed(snapshot)
-        if state["readyReplicas"] == state["replicas"] == state["currentReplicas"]:
-            return
-        remaining = timeout - (time.monotonic() - started)
-        if remaining <= 0:
-            raise KubeError(
-                "timed out after %d s waiting for the bookies to become Ready (%d of %d; not Ready: %s)"
-                % (
-                    timeout,
-                    state["readyReplicas"],
-                    state["replicas"],
-                    ", ".join(state["members"]["unready"] or []) or "pods not created yet",
-                ),
-                retryable=True,
+    state = {}
+
+    def ready():
+        state.update(machine.observed(api.observe()))
+        return state["readyReplicas"] == state["replicas"] == state["currentReplicas"]
+
+    runner.wait_until(
+        api,
+        ready,
+        timeout=timeout,
+        timed_out=lambda: (
+            "timed out after %d s waiting for the bookies to become Ready (%d of %d; not Ready: %s)"
+            % (
+                timeout,
+                state["readyReplicas"],
+                state["replicas"],
+                ", ".join(state["members"]["unready"] or []) or "pods not created yet",
             )
-        api.wait_for_change(min(remaining, runner.MAX_SLEEP))
+        ),
+    )

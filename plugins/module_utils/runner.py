@@ -108,6 +108,24 @@ class Run:
         return blocked
 
 
+def wait_until(api, done, *, timeout, timed_out, monotonic=time.monotonic):
+    """Look with ``done()`` until it returns a true value, and return that value.
+
+    Between two looks, sleep on a watch of the cluster (at most MAX_SLEEP). After
+    ``timeout`` seconds, raise a retryable KubeError whose text ``timed_out()`` gives
+    (called then, so that it can tell what the last look saw).
+    """
+    started = monotonic()
+    while True:
+        value = done()
+        if value:
+            return value
+        remaining = timeout - (monotonic() - started)
+        if remaining <= 0:
+            raise KubeError(timed_out(), retryable=True)
+        api.wait_for_change(min(remaining, MAX_SLEEP))
+
+
 def pod_done(pod_name):
     """A stop test: a rollout runs and the named pod is Ready on its target version.
 

@@ -179,3 +179,14 @@ def test_rollout_options_are_given_by_keyword_and_copied_on_change():
     given = RolloutOptions.from_params(params, True)
     assert (given.wait, given.timeout, given.check_mode, given.pod) == (False, 30, True, "bk-bookie-0")
     assert (given.health, given.auto_rollback) == ({"type": "bookkeeper"}, False)
+
+
+def test_wait_until_sleeps_on_the_watch_between_looks_and_names_what_it_waited_for_on_timeout():
+    api = FakeAPI("0.13.0")
+    looks = iter([None, {}, "ready"])
+    assert runner.wait_until(api, lambda: next(looks), timeout=60, timed_out=str, monotonic=api.monotonic) == "ready"
+    assert api.waits == 2
+    with pytest.raises(KubeError) as late:
+        runner.wait_until(api, lambda: False, timeout=12, timed_out=lambda: "never ready", monotonic=api.monotonic)
+    assert (str(late.value), late.value.retryable) == ("never ready", True)
+    assert api.waits == 2 + 3  # 5 s, 5 s, then the 2 s left
