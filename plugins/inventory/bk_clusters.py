@@ -4,16 +4,6 @@
 
 __metaclass__ = type
 
-import os
-
-from ansible.errors import AnsibleError, AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection as k8s_connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import request
-
 DOCUMENTATION = r"""
 name: bk_clusters
 short_description: Every BookkeeperCluster of one or more Kubernetes clusters, one inventory host each
@@ -88,6 +78,16 @@ keyed_groups:
 #     kubeconfig: $BOOKKEEPER_KUBECONFIG_EAST
 # namespaces: [tenant-a, tenant-b]
 """
+
+import os
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection as k8s_connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import request
 
 # Options that would put a secret into every host's variables.
 SECRETS = ("api_key", "password", "proxy_headers")

@@ -168,9 +168,11 @@ def test_a_malformed_version_is_a_refusal():
 
 def test_rollout_options_are_given_by_keyword_and_copied_on_change():
     with pytest.raises(TypeError):
-        RolloutOptions(True, 60)
+        RolloutOptions(True, 60)  # pylint: disable=missing-kwoa,too-many-function-args
     with pytest.raises(TypeError):
-        operations.rollback(FakeAPI("0.13.0"), None, RolloutOptions(wait=True, timeout=60))
+        operations.rollback(  # pylint: disable=missing-kwoa,too-many-function-args
+            FakeAPI("0.13.0"), None, RolloutOptions(wait=True, timeout=60)
+        )
     asked = RolloutOptions(wait=True, timeout=60, pod="bk-bookie-1", auto_rollback=True)
     changed = asked.replace(timeout=5, pod=None)
     assert (changed.wait, changed.timeout, changed.pod, changed.auto_rollback) == (True, 5, None, True)
