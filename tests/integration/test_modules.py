@@ -23,12 +23,12 @@ CRASHING = "0.14.1"
 NAME = "bk"
 
 
-def deploy(client, namespace, replicas=3, **spec):
+def deploy(client, namespace, replicas=3, version=STABLE, timeout=120, **spec):
     api = ClusterAPI(client, NAME, namespace)
     operations.deploy(
         api,
-        spec=dict({"version": STABLE, "replicas": replicas}, **spec),
-        options=RolloutOptions(wait=True, timeout=120),
+        spec=dict({"version": version, "replicas": replicas}, **spec),
+        options=RolloutOptions(wait=True, timeout=timeout),
     )
     return api
 

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import health, operations, runner
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.tests.integration import test_modules
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, ReadinessWatch, get_json, wait_for
 
 OLD = "0.16.0-real"  # BookKeeper 4.16.6
@@ -87,13 +87,8 @@ class Writer:
 
 
 def deploy(client, namespace, version=OLD, replicas=REPLICAS, **spec):
-    api = ClusterAPI(client, NAME, namespace)
-    operations.deploy(
-        api,
-        spec=dict({"version": version, "replicas": replicas}, **spec),
-        options=RolloutOptions(wait=True, timeout=240),
-    )
-    return api
+    # Real bookies start a JVM each: more time than the simulated ones.
+    return test_modules.deploy(client, namespace, replicas=replicas, version=version, timeout=240, **spec)
 
 
 def bookie_pods(kubectl, namespace):
