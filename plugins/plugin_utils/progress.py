@@ -8,6 +8,9 @@ BookkeeperCluster's conditions. They print one line per change (a pod's state,
 a condition), each with the seconds since the task started, and a reminder of
 what is awaited when nothing has changed for a minute. Watches, not polling: a
 handful of requests per task, sent with their own User-Agent.
+
+The display connects in its own thread: importing the Kubernetes client takes
+about half a second, which the module's start does not wait for.
 """
 
 __metaclass__ = type
@@ -24,8 +27,6 @@ from ansible.utils.display import Display
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import args, faults, pods, redaction, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 display = Display()
 # Option aliases of the modules, to read the task's connection options as the module does.
@@ -60,25 +61,26 @@ def condition_line(condition):
 
 
 class Progress:
-    """Watches one cluster in two threads and prints its changes through ``say``."""
+    """Watches one cluster in two threads and prints its changes through ``say``.
 
-    def __init__(self, api, say, clock=time.monotonic):
-        self.api = api
+    ``connect()`` gives the ClusterAPI to watch; it is called in a thread of the display's own, and if it fails,
+    ``no_display`` gets the reason and nothing is shown.
+    """
+
+    def __init__(self, connect, say, clock=time.monotonic, no_display=None):
+        self.connect = connect
         self.say = say
+        self.no_display = no_display or say
         self.clock = clock
         self.started = clock()
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.shown = {}
         self.last_line = clock()
-        self.threads = [
-            threading.Thread(target=self._guard, args=(self._pods,), daemon=True),
-            threading.Thread(target=self._guard, args=(self._cluster,), daemon=True),
-        ]
+        self.api = None
 
     def __enter__(self):
-        for thread in self.threads:
-            thread.start()
+        threading.Thread(target=self._start, daemon=True).start()
         return self
 
     def __exit__(self, *exc):
@@ -86,6 +88,17 @@ class Progress:
         # stopping is set, and dies with the worker process that ran the task.
         with self.lock:
             self.stopping.set()
+
+    def _start(self):
+        try:
+            self.api = self.connect()
+        except Exception as error:  # no display is better than a failed task
+            self.no_display("bookkeeper.ops: no progress display: %s" % error)
+            return
+        if self.stopping.is_set():
+            return  # the task ended while the display connected
+        for follow in (self._pods, self._cluster):
+            threading.Thread(target=self._guard, args=(follow,), daemon=True).start()
 
     def show(self, key, line, quiet=False):
         """Print ``line`` if it differs from what ``key`` showed last; ``quiet`` only remembers it."""
@@ -124,6 +137,8 @@ class Progress:
 
         What the first list shows is the state before the task: remembered, not printed.
         """
+        from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import watch  # loaded by connect()
+
         quiet = True
         for event in events:
             if self.stopping.is_set():
@@ -185,13 +200,20 @@ class ProgressAction(ActionBase):
         if self._play_context.check_mode or not wanted:
             return contextlib.nullcontext()
         hidden = redaction.connection_secrets(args)  # as the module hides them from its result
-        try:
-            params = {_ALIASES.get(key, key): value for key, value in args.items()}
+        params = {_ALIASES.get(key, key): value for key, value in args.items()}
+
+        def connect():
+            # Imported here, in the display's thread, for the reason the module docstring gives.
+            from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+            from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+
             client = connection.api_client(params, os.environ)
             client.user_agent = resource.PROGRESS_USER_AGENT
-            api = ClusterAPI(client, params["name"], params.get("namespace") or "default")
-        except Exception as error:  # no display is better than a failed task
-            display.vv(remove_values("bookkeeper.ops: no progress display: %s" % error, hidden))
-            return contextlib.nullcontext()
-        label = args.get("pod") or api.name
-        return Progress(api, lambda line: display.display(remove_values("  %s %s" % (label, line), hidden)))
+            return ClusterAPI(client, params["name"], params.get("namespace") or "default")
+
+        label = args.get("pod") or params.get("name")
+        return Progress(
+            connect,
+            lambda line: display.display(remove_values("  %s %s" % (label, line), hidden)),
+            no_display=lambda line: display.vv(remove_values(line, hidden)),
+        )

@@ -294,6 +294,8 @@ def test_the_progress_display_hides_the_secrets(monkeypatch):
         raise errors.KubeError("cannot load (%s)" % SECRETS["password"])
 
     monkeypatch.setattr(connection, "api_client", refused)
-    action({"name": "bk", "kubeconfig": kubeconfig()})._progress()
+    # The display connects in its own thread, which reports why it shows nothing.
+    action({"name": "bk", "kubeconfig": kubeconfig()})._progress()._start()
     assert len(shown) == 2 and all("********" in line for line in shown)
+    assert "no progress display" in shown[1]
     assert_hidden(*shown)

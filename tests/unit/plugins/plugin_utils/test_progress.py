@@ -62,7 +62,7 @@ def test_only_changes_are_printed_with_the_time_since_the_start():
     cluster_events = [{"type": "MODIFIED", "object": {"metadata": {"name": "bk"}, "status": {"conditions": [failed]}}}]
     api = FakeWatchAPI([pod("bk-bookie-%d" % i, "0.13.0") for i in range(3)], events, cluster_events)
     lines = []
-    watcher = progress.Progress(api, lines.append, clock=lambda: 7.0)
+    watcher = progress.Progress(lambda: api, lines.append, clock=lambda: 7.0)
     with watcher:
         api.done.wait(5)
         for _attempt in range(100):
@@ -83,7 +83,7 @@ def test_only_changes_are_printed_with_the_time_since_the_start():
 def test_a_minute_without_change_brings_a_reminder_of_the_bookies_not_ready():
     now = [0.0]
     lines = []
-    watcher = progress.Progress(FakeWatchAPI([], []), lines.append, clock=lambda: now[0])
+    watcher = progress.Progress(lambda: FakeWatchAPI([], []), lines.append, clock=lambda: now[0])
     watcher.show("pod/bk-bookie-1", progress.pod_line(pod("bk-bookie-1", "0.14.0", ready=False)), quiet=True)
     watcher.show("pod/bk-bookie-2", progress.pod_line(pod("bk-bookie-2", "0.13.0")), quiet=True)
     now[0] = 30.0
