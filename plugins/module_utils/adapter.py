@@ -46,8 +46,8 @@ class ClusterAdapter:
         """Set spec.version of ``cluster`` as read; Conflict when it changed since."""
         raise NotImplementedError
 
-    def set_template(self, action, snapshot):
-        """Point a component's pod template at the action's image and version."""
+    def set_template(self, effect, snapshot):
+        """Point a component's pod template at the image and version of ``effect`` (an UPDATE_TEMPLATE effect)."""
         raise NotImplementedError
 
     def evict(self, pod_name, pod_uid):

@@ -4,7 +4,7 @@
 
 ``decide(snapshot, now)`` is a pure function: from one observation of a
 cluster it returns the next Decision, made of the status to write, at most one
-action on the cluster's workloads and at most one event. Status is the only
+effect on the cluster's workloads and at most one event. Status is the only
 memory, so a run stopped at any instant is resumed by the next one.
 
 A snapshot is plain data::
@@ -35,7 +35,7 @@ The life of a cluster, as the reference operator records it:
 Beyond the reference:
 
 * abort: the annotation ``bookkeeper.ops/abort`` on the cluster stops an
-  upgrade before its next step. It is recorded as Error/UpgradeFailed with a
+  upgrade at its next decision. It is recorded as Error/UpgradeFailed with a
   message saying so, which is what allows the rollback afterwards. While the
   annotation stays, no new upgrade starts.
 * health gate: when the snapshot carries ``health``, a Ready bookie is taken
@@ -61,6 +61,7 @@ import datetime
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, pods, resource, versions
 
+# Rollout kinds, as status.rollout.action and status.lastRollout.action record them.
 UPGRADE = "upgrade"
 ROLLBACK = "rollback"
 # The intent of a rollback started by the tool itself after a failed upgrade.
@@ -90,7 +91,9 @@ _EVENT_VERBS = {UPGRADE: "Upgrading", ROLLBACK: "Rollingback"}
 _ACTIVE_CONDITION = {UPGRADE: cond.UPGRADING, ROLLBACK: cond.ROLLBACK_IN_PROGRESS}
 _FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
 
-Decision = collections.namedtuple("Decision", "kind message status action event")
+# ``effect`` is the one change to the workloads (a dict whose "type" is UPDATE_TEMPLATE, REPLACE_POD or
+# CHECK_HEALTH), or None.
+Decision = collections.namedtuple("Decision", "kind message status effect event")
 
 
 def spec_replicas(cluster):
@@ -171,12 +174,12 @@ def _error_text(error):
     return error.get("message") or error.get("reason") or "no message recorded"
 
 
-def _decision(snapshot, kind, message, status, action=None, event=None):
+def _decision(snapshot, kind, message, status, effect=None, event=None):
     old = snapshot["cluster"].get("status") or {}
-    return Decision(kind, message, None if status == old else status, action, event)
+    return Decision(kind, message, None if status == old else status, effect, event)
 
 
-def _template_action(cluster, component, version):
+def _template_effect(cluster, component, version):
     return {
         "type": UPDATE_TEMPLATE,
         "component": component["name"],
@@ -195,10 +198,10 @@ def _template_matches(cluster, component, version):
 
 
 def _drifted_template(cluster, snapshot, version):
-    """An action putting back the template of the first component not at ``version``, if any."""
+    """An effect putting back the template of the first component not at ``version``, if any."""
     for component in snapshot["components"]:
         if not _template_matches(cluster, component, version):
-            return _template_action(cluster, component, version)
+            return _template_effect(cluster, component, version)
     return None
 
 
@@ -244,8 +247,8 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
     if cond.is_true(conditions, cond.ERROR):
         return _hold(snapshot, status, "cluster is in error state: %s" % _error_text(error), current)
     if spec_version == current:
-        action = _drifted_template(cluster, snapshot, current)
-        return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, action)
+        effect = _drifted_template(cluster, snapshot, current)
+        return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, effect)
     if not versions.is_valid(spec_version):
         return _hold(
             snapshot, status, "spec.version %r is not valid (%s)" % (spec_version, versions.VERSION_FORM), current
@@ -288,23 +291,23 @@ def _start_upgrade(snapshot, status, now, target):
     return _start(snapshot, status, now, UPGRADE, target)
 
 
-def _start(snapshot, status, now, action, target, intent=None):
+def _start(snapshot, status, now, rollout_kind, target, intent=None):
     conditions = status["conditions"]
-    if action == UPGRADE:
+    if rollout_kind == UPGRADE:
         conditions = cond.clear(conditions, cond.ERROR, now)
-    status["conditions"] = cond.set_condition(conditions, _ACTIVE_CONDITION[action], cond.TRUE, now)
+    status["conditions"] = cond.set_condition(conditions, _ACTIVE_CONDITION[rollout_kind], cond.TRUE, now)
     status["targetVersion"] = target
     started = cond.format_time(now)
     trigger = "automatic" if intent == AUTO_ROLLBACK else "requested"
     status["rollout"] = {
-        "action": action,
+        "action": rollout_kind,
         "trigger": trigger,
         "startedAt": started,
         "lastProgressTime": started,
         "readyOnTarget": 0,
     }
-    kind = START_UPGRADE if action == UPGRADE else START_ROLLBACK
-    message = "%s from %s to %s started" % (action, status["currentVersion"], target)
+    kind = START_UPGRADE if rollout_kind == UPGRADE else START_ROLLBACK
+    message = "%s from %s to %s started" % (rollout_kind, status["currentVersion"], target)
     event = None
     if trigger == "automatic":
         failed = status.get("lastRollout") or {}
@@ -317,13 +320,13 @@ def _start(snapshot, status, now, action, target, intent=None):
     return _decision(snapshot, kind, message, status, event=event)
 
 
-def _rollout(snapshot, status, now, action, limits):
-    """One step of an upgrade or a rollback toward status.targetVersion."""
+def _rollout(snapshot, status, now, rollout_kind, limits):
+    """The next decision of an upgrade or a rollback toward status.targetVersion."""
     cluster = snapshot["cluster"]
     target = status["targetVersion"]
-    active = _ACTIVE_CONDITION[action]
-    rollout = status.setdefault("rollout", {"action": action, "lastProgressTime": cond.format_time(now)})
-    rollout["action"] = action
+    active = _ACTIVE_CONDITION[rollout_kind]
+    rollout = status.setdefault("rollout", {"action": rollout_kind, "lastProgressTime": cond.format_time(now)})
+    rollout["action"] = rollout_kind
     replicas = spec_replicas(cluster)
     for component in snapshot["components"]:
         sts_name = resource.workload_name(cluster["metadata"]["name"], component["name"])
@@ -337,63 +340,64 @@ def _rollout(snapshot, status, now, action, limits):
             status["conditions"], active, cond.TRUE, now, cond.UPDATING, str(len(on_target))
         )
         if component.get("workload") is None:
-            step = _wait("statefulset %s does not exist" % sts_name)
+            move = _wait("statefulset %s does not exist" % sts_name)
         elif not _template_matches(cluster, component, target):
-            action_ = _template_action(cluster, component, target)
+            effect = _template_effect(cluster, component, target)
             return _decision(
-                snapshot, UPDATE_TEMPLATE, "%s: pod template set to %s" % (sts_name, action_["image"]), status, action_
+                snapshot, UPDATE_TEMPLATE, "%s: pod template set to %s" % (sts_name, effect["image"]), status, effect
             )
         else:
             for pod in on_target:
                 fault = None if pods.is_ready(pod) else faults.classify(pod, now, limits)
                 if fault:
-                    return _fail(snapshot, status, now, action, fault.message)
+                    return _fail(snapshot, status, now, rollout_kind, fault.message)
             done = len(ordered) == replicas and len(on_target) == replicas and ready_on_target == replicas
             if done:
                 continue
-            step = _next_pod(ordered, on_target, target, replicas, sts_name)
-            step = _health_gate(snapshot, status, now, ordered, step)
+            move = _next_pod(ordered, on_target, target, replicas, sts_name)
+            move = _health_gate(snapshot, status, now, ordered, move)
         deadline = cond.parse_time(rollout["lastProgressTime"]) + upgrade_timeout(cluster)
         if now > deadline:
             message = "updating statefulset (%s) failed due to progress deadline exceeded" % sts_name
             blocking = cond.find(status["conditions"], cond.HEALTH_CHECK_FAILING)
             if blocking and blocking["status"] == cond.TRUE:
                 message += " (health check failing: %s)" % blocking["message"]
-            return _fail(snapshot, status, now, action, message)
-        kind, message, act = step
-        return _decision(snapshot, kind, message, status, act)
-    return _complete(snapshot, status, now, action)
+            return _fail(snapshot, status, now, rollout_kind, message)
+        kind, message, effect = move
+        return _decision(snapshot, kind, message, status, effect)
+    return _complete(snapshot, status, now, rollout_kind)
 
 
-def _health_gate(snapshot, status, now, ordered, step):
-    """The step, unless it takes down a Ready bookie before the health check passed.
+def _health_gate(snapshot, status, now, ordered, move):
+    """The move, unless it takes down a Ready bookie before the health check passed.
 
     An unready pod is replaced without the check: it is down already, and a
     cluster missing it may well report under-replicated ledgers.
     """
     health = snapshot.get("health")
-    kind, _message, action = step
+    kind, _message, effect = move
     if health is None or kind != REPLACE_POD:
-        return step
-    pod = [candidate for candidate in ordered if pods.name(candidate) == action["pod"]][0]
+        return move
+    pod = [candidate for candidate in ordered if pods.name(candidate) == effect["pod"]][0]
     if not pods.is_ready(pod):
-        return step
+        return move
     if health.get("passed") is None:
-        message = "checking health (%s) before replacing pod %s" % (health["check"], action["pod"])
-        return CHECK_HEALTH, message, {"type": CHECK_HEALTH, "check": health["check"], "pod": action["pod"]}
+        message = "checking health (%s) before replacing pod %s" % (health["check"], effect["pod"])
+        return CHECK_HEALTH, message, {"type": CHECK_HEALTH, "check": health["check"], "pod": effect["pod"]}
     if not health["passed"]:
         status["conditions"] = cond.set_condition(
             status["conditions"], cond.HEALTH_CHECK_FAILING, cond.TRUE, now, health["reason"], health["message"]
         )
         return _wait(
             "waiting for health check %s to pass before replacing pod %s: %s"
-            % (health["check"], action["pod"], health["message"])
+            % (health["check"], effect["pod"], health["message"])
         )
     status["conditions"] = cond.clear(status["conditions"], cond.HEALTH_CHECK_FAILING, now)
-    return step
+    return move
 
 
 def _wait(message):
+    """A move that waits: (kind, message, effect), as _next_pod and _health_gate return them."""
     return WAIT, message, None
 
 
@@ -437,15 +441,15 @@ def _next_pod(ordered, on_target, target, replicas, sts_name):
         return _wait("waiting for pods %s to become Ready before replacing another" % names)
     outdated = unready or [pod for pod in ordered if pods.name(pod) not in current]
     pod = outdated[0]
-    action = {"type": REPLACE_POD, "pod": pods.name(pod), "uid": pods.uid(pod), "from_version": pods.version(pod)}
-    return REPLACE_POD, "replacing pod %s (%s -> %s)" % (pods.name(pod), pods.version(pod) or "?", target), action
+    effect = {"type": REPLACE_POD, "pod": pods.name(pod), "uid": pods.uid(pod), "from_version": pods.version(pod)}
+    return REPLACE_POD, "replacing pod %s (%s -> %s)" % (pods.name(pod), pods.version(pod) or "?", target), effect
 
 
-def _finish(status, now, action, result, message):
+def _finish(status, now, rollout_kind, result, message):
     """Ends the rollout in status: conditions of the gate cleared, status.lastRollout written."""
     rollout = status.pop("rollout", None) or {}
     status["lastRollout"] = {
-        "action": action,
+        "action": rollout_kind,
         "trigger": rollout.get("trigger", "requested"),
         "fromVersion": status["currentVersion"],
         "toVersion": status["targetVersion"],
@@ -454,15 +458,15 @@ def _finish(status, now, action, result, message):
         "result": result,
         "message": message,
     }
-    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[action], now)
+    conditions = cond.clear(status["conditions"], _ACTIVE_CONDITION[rollout_kind], now)
     return cond.clear(conditions, cond.HEALTH_CHECK_FAILING, now)
 
 
-def _complete(snapshot, status, now, action):
+def _complete(snapshot, status, now, rollout_kind):
     target = status["targetVersion"]
-    message = "%s to %s complete" % (action, target)
-    conditions = _finish(status, now, action, "Succeeded", message)
-    if action == UPGRADE:
+    message = "%s to %s complete" % (rollout_kind, target)
+    conditions = _finish(status, now, rollout_kind, "Succeeded", message)
+    if rollout_kind == UPGRADE:
         status["versionHistory"] = versions.append_history(status.get("versionHistory"), target)
     else:
         conditions = cond.clear(conditions, cond.ERROR, now)
@@ -489,31 +493,33 @@ def _abort(snapshot, status, now, reason):
     return _fail(snapshot, status, now, UPGRADE, message, "Aborted")
 
 
-def _fail(snapshot, status, now, action, message, result="Failed"):
+def _fail(snapshot, status, now, rollout_kind, message, result="Failed"):
     current, target = status["currentVersion"], status["targetVersion"]
-    conditions = _finish(status, now, action, result, message)
-    status["conditions"] = cond.set_condition(conditions, cond.ERROR, cond.TRUE, now, _FAILED_REASON[action], message)
+    conditions = _finish(status, now, rollout_kind, result, message)
+    status["conditions"] = cond.set_condition(
+        conditions, cond.ERROR, cond.TRUE, now, _FAILED_REASON[rollout_kind], message
+    )
     status["targetVersion"] = ""
     event = {
-        "reason": EVENT_REASONS[action],
-        "message": "Error %s from version %s to %s. %s" % (_EVENT_VERBS[action], current, target, message),
+        "reason": EVENT_REASONS[rollout_kind],
+        "message": "Error %s from version %s to %s. %s" % (_EVENT_VERBS[rollout_kind], current, target, message),
         "type": "Warning",
     }
-    act = _drifted_template(snapshot["cluster"], snapshot, current)
-    return _decision(snapshot, FAIL, message, status, act, event)
+    effect = _drifted_template(snapshot["cluster"], snapshot, current)
+    return _decision(snapshot, FAIL, message, status, effect, event)
 
 
 def plan(snapshot, target):
     """The pods a rollout to ``target`` would replace, in the order it would replace them."""
     cluster = snapshot["cluster"]
     to_image = versions.image(repository(cluster), target)
-    steps = []
+    planned = []
     for component in snapshot["components"]:
         ordered = pods.by_ordinal(component.get("pods") or ())
         outdated = [pod for pod in ordered if pods.version(pod) != target]
         outdated.sort(key=pods.is_ready)
         for pod in outdated:
-            steps.append(
+            planned.append(
                 {
                     "component": component["name"],
                     "pod": pods.name(pod),
@@ -523,4 +529,4 @@ def plan(snapshot, target):
                     "to_image": to_image,
                 }
             )
-    return steps
+    return planned

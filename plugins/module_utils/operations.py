@@ -19,15 +19,10 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import (
     runner,
     summary,
     versions,
+    waiting,
 )
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import (
-    Conflict,
-    KubeError,
-    LeaseHeld,
-    Refused,
-    RunFailed,
-)
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import LeaseHeld, Refused, RunFailed
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import utcnow
 
 
@@ -108,16 +103,17 @@ def _check_pod(snapshot, pod):
 
 def _set_version(api, version):
     """Set spec.version unless it is already ``version``; True when written."""
-    for _attempt in range(runner.MAX_CONFLICTS):
+
+    def attempt():
         cluster = api.get_cluster()
         if (cluster.get("spec") or {}).get("version") == version:
             return False
-        try:
-            api.set_version(cluster, version)
-            return True
-        except Conflict:
-            continue
-    raise KubeError("gave up setting spec.version after repeated write conflicts; retryable", True)
+        api.set_version(cluster, version)
+        return True
+
+    return waiting.retry_conflicts(
+        attempt, gave_up="gave up setting spec.version after repeated write conflicts; retryable"
+    )
 
 
 def upgrade(api, *, version, options):
@@ -202,7 +198,7 @@ def abort(api, *, reason=None, options):
     """Stop the upgrade in progress before its next pod; it is then recorded as UpgradeFailed.
 
     The request is the cluster's abort annotation, so a run driving the upgrade
-    elsewhere (holding the Lease) sees it at its next step. With ``options.wait``,
+    elsewhere (holding the Lease) sees it at its next look. With ``options.wait``,
     this returns once the abort is recorded in the status, or fails after ``options.timeout``.
     """
     snapshot = api.observe()
@@ -225,7 +221,7 @@ def abort(api, *, reason=None, options):
         try:
             api.acquire(utcnow())
         except LeaseHeld:
-            pass  # another run drives the upgrade: it stops at its next step
+            pass  # another run drives the upgrade: it stops at its next look
         else:
             try:
                 runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
@@ -233,15 +229,15 @@ def abort(api, *, reason=None, options):
                 pass  # the abort, recorded as UpgradeFailed
             finally:
                 api.release()
-        result = runner.result(runner.Run(api, utcnow), api, summary.status_of(snapshot["cluster"]))
+        result = runner.Run(api, utcnow, before=summary.status_of(snapshot["cluster"])).result()
         result["changed"] = True
         result["aborted"] = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
         return result if result["aborted"] or not options.wait else None
 
-    return runner.wait_until(
-        api,
+    return waiting.wait_until(
         recorded,
         timeout=options.timeout,
+        pause=api.wait_for_change,
         timed_out=lambda: (
             "the abort was requested (annotation %s) but the run driving the upgrade did not record "
             "it within %d s" % (resource.ABORT_ANNOTATION, options.timeout)
@@ -251,7 +247,8 @@ def abort(api, *, reason=None, options):
 
 def status(api, *, condition=None, check_mode=False):
     """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules."""
-    for _attempt in range(runner.MAX_CONFLICTS):
+
+    def attempt():
         snapshot = api.observe()
         before = summary.status_of(snapshot["cluster"])
         result = {"changed": False, "cluster": summary.summarize(snapshot), "diff": {"before": before, "after": before}}
@@ -272,13 +269,13 @@ def status(api, *, condition=None, check_mode=False):
         result["changed"] = True
         if check_mode:
             return result
-        try:
-            api.write_status(snapshot["cluster"], after)
-        except Conflict:
-            continue
+        api.write_status(snapshot["cluster"], after)
         result["cluster"] = summary.summarize(api.observe())
         return result
-    raise KubeError("gave up writing the condition after repeated write conflicts; retryable", True)
+
+    return waiting.retry_conflicts(
+        attempt, gave_up="gave up writing the condition after repeated write conflicts; retryable"
+    )
 
 
 def deploy(api, *, spec, crd=None, options):
@@ -335,10 +332,10 @@ def _wait_ready(api, timeout):
         state.update(machine.observed(api.observe()))
         return state["readyReplicas"] == state["replicas"] == state["currentReplicas"]
 
-    runner.wait_until(
-        api,
+    waiting.wait_until(
         ready,
         timeout=timeout,
+        pause=api.wait_for_change,
         timed_out=lambda: (
             "timed out after %d s waiting for the bookies to become Ready (%d of %d; not Ready: %s)"
             % (

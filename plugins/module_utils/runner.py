@@ -3,25 +3,23 @@
 """The observe, decide, act loop that the bk_* modules share.
 
 ``drive`` takes an adapter with the ClusterAPI methods (so that it can be
-exercised with a fake), asks the pure core for each step and carries it out.
-With ``wait`` it loops until a terminal decision or the timeout, sleeping on
-a watch of the cluster's pods between steps; without it, it makes one step.
+exercised with a fake), asks the pure core for each decision and carries out
+its effect, recording one step per decision in the run's ``steps``. With
+``wait`` it looks again until a terminal decision or the timeout, waiting on a
+watch of the cluster's pods between looks (waiting.wait_until); without it, it
+looks once.
 """
 
 __metaclass__ = type
 
 import datetime
+import functools
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import health as health_checks
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, RunFailed
-
-# The longest sleep between two looks while nothing changes: it bounds how late
-# a deadline or a grace period is noticed and keeps the Lease renewed.
-MAX_SLEEP = 5.0
-MAX_CONFLICTS = 20
+from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary, waiting
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import RunFailed
 
 
 def utcnow():
@@ -31,7 +29,7 @@ def utcnow():
 class RolloutOptions:
     """How a rollout runs, as the user asked: given by keyword, so that no call reads as a row of flags.
 
-    ``wait``: go on until the rollout ends (else one step); ``timeout``: seconds for the whole run;
+    ``wait``: go on until the rollout ends (else one look); ``timeout``: seconds for the whole run;
     ``check_mode``: only read, and return the plan; ``pod``: stop once that bookie is Ready on the target;
     ``health``: the health_check option; ``auto_rollback``: after a failed upgrade, roll back to the last
     stable version.
@@ -67,13 +65,17 @@ class RolloutOptions:
 
 
 class Run:
-    def __init__(self, api, clock, monotonic=time.monotonic):
+    """One run's memory between its looks: the steps it returns and what its last look decided."""
+
+    def __init__(self, api, clock, before=None):
         self.api = api
         self.clock = clock
-        self.monotonic = monotonic
         self.steps = []
         self.changed = False
         self.pod = ""
+        self.before = before  # the status as the first look saw it
+        self.decision = None
+        self.blocked = ""  # why the last decision could not be carried out yet, or ""
 
     def record(self, decision, note=""):
         message = note or decision.message
@@ -82,48 +84,81 @@ class Run:
         # Each step names the bookie it concerns, so that one run's steps can be shown bookie by bookie: a wait
         # concerns the bookie of the step before it; the steps of the whole cluster name none.
         if decision.kind != machine.WAIT:
-            self.pod = (decision.action or {}).get("pod", "")
+            self.pod = (decision.effect or {}).get("pod", "")
         entry = {"time": cond.format_time(self.clock()), "step": decision.kind, "message": message, "pod": self.pod}
-        if decision.action:
-            entry["action"] = dict(decision.action)
+        if decision.effect:
+            entry["action"] = dict(decision.effect)
         self.steps.append(entry)
+
+    def result(self):
+        """The run's result: its steps, and the cluster as it is now."""
+        snapshot = self.api.observe()
+        return {
+            "changed": self.changed,
+            "steps": self.steps,
+            "cluster": summary.summarize(snapshot),
+            "diff": {"before": self.before, "after": summary.status_of(snapshot["cluster"])},
+        }
+
+    def look(self, *, options, stop, intent):
+        """One look (a write conflict observes and decides again); the run's result once it ends, else None."""
+        advance = functools.partial(self.advance, stop=stop, health=options.health, intent=intent)
+        gave_up = "gave up after %d write conflicts on %s; retryable" % (waiting.MAX_CONFLICTS + 1, self.api.name)
+        if not waiting.retry_conflicts(advance, gave_up=gave_up):
+            return self.result()
+        self.record(self.decision, self.blocked)
+        if self.decision.kind in (machine.FAIL, machine.HOLD):
+            raise RunFailed(self.decision.message, self.result())
+        if self.decision.kind in machine.TERMINAL or not options.wait:
+            return self.result()
+        return None
+
+    def pause(self, seconds):
+        """Between two looks: renew the Lease; wait for a change only when the last decision was blocked or empty.
+
+        After a write the next look comes at once, to see its effect.
+        """
+        self.api.renew(self.clock())
+        if self.blocked or (self.decision.status is None and self.decision.effect is None):
+            self.api.wait_for_change(seconds)
+
+    def advance(self, *, stop, health, intent):
+        """Observe, decide and act once; False when ``stop`` ends the run before a decision.
+
+        ``health`` is the health_check option: the check runs when the core asks for it.
+        """
+        snapshot = self.api.observe()
+        if self.before is None:
+            self.before = summary.status_of(snapshot["cluster"])
+        if stop and stop(snapshot):
+            return False
+        snapshot["health"] = health_checks.pending(health)
+        decision = machine.decide(snapshot, self.clock(), intent=intent)
+        if decision.kind == machine.CHECK_HEALTH:
+            snapshot["health"] = health_checks.run(health, self.api, snapshot, decision.effect["pod"])
+            decision = machine.decide(snapshot, self.clock(), intent=intent)
+        blocked = self.act(snapshot, decision)
+        self.decision, self.blocked = decision, blocked
+        return True
 
     def act(self, snapshot, decision):
         """Carry out one decision; returns a reason to wait that the decision could not know, or ""."""
         cluster = snapshot["cluster"]
-        action = decision.action or {}
+        effect = decision.effect or {}
         blocked = ""
-        if action.get("type") == machine.REPLACE_POD:
+        if effect.get("type") == machine.REPLACE_POD:
             # Evict before recording: if the run stops in between, the next one sees the pod going.
-            blocked = self.api.evict(action["pod"], action["uid"])
+            blocked = self.api.evict(effect["pod"], effect["uid"])
             self.changed = self.changed or not blocked
         if decision.status is not None and not blocked:
             self.api.write_status(cluster, decision.status)
             self.changed = True
-        if action.get("type") == machine.UPDATE_TEMPLATE:
-            self.api.set_template(action, snapshot)
+        if effect.get("type") == machine.UPDATE_TEMPLATE:
+            self.api.set_template(effect, snapshot)
             self.changed = True
         if decision.event:
             self.api.emit_event(cluster, decision.event, self.clock())
         return blocked
-
-
-def wait_until(api, done, *, timeout, timed_out, monotonic=time.monotonic):
-    """Look with ``done()`` until it returns a true value, and return that value.
-
-    Between two looks, sleep on a watch of the cluster (at most MAX_SLEEP). After
-    ``timeout`` seconds, raise a retryable KubeError whose text ``timed_out()`` gives
-    (called then, so that it can tell what the last look saw).
-    """
-    started = monotonic()
-    while True:
-        value = done()
-        if value:
-            return value
-        remaining = timeout - (monotonic() - started)
-        if remaining <= 0:
-            raise KubeError(timed_out(), retryable=True)
-        api.wait_for_change(min(remaining, MAX_SLEEP))
 
 
 def pod_done(pod_name):
@@ -151,50 +186,14 @@ def drive(api, *, options, intent=None, clock=utcnow, monotonic=time.monotonic):
     the core asks for it. ``options.check_mode`` is the caller's to honour: this writes.
     """
     stop = pod_done(options.pod) if options.pod else None
-    run = Run(api, clock, monotonic)
-    started = run.monotonic()
-    before = None
-    conflicts = 0
-    while True:
-        snapshot = api.observe()
-        if before is None:
-            before = summary.status_of(snapshot["cluster"])
-        if stop and stop(snapshot):
-            return result(run, api, before)
-        snapshot["health"] = health_checks.pending(options.health)
-        decision = machine.decide(snapshot, clock(), intent=intent)
-        if decision.kind == machine.CHECK_HEALTH:
-            snapshot["health"] = health_checks.run(options.health, api, snapshot, decision.action["pod"])
-            decision = machine.decide(snapshot, clock(), intent=intent)
-        try:
-            blocked = run.act(snapshot, decision)
-        except Conflict:
-            conflicts += 1
-            if conflicts > MAX_CONFLICTS:
-                raise KubeError("gave up after %d write conflicts on %s; retryable" % (conflicts, api.name), True)
-            continue
-        run.record(decision, blocked)
-        if decision.kind in (machine.FAIL, machine.HOLD):
-            raise RunFailed(decision.message, result(run, api, before))
-        if decision.kind in machine.TERMINAL or not options.wait:
-            return result(run, api, before)
-        remaining = options.timeout - (run.monotonic() - started)
-        if remaining <= 0:
-            raise KubeError(
-                "timed out after %d s while the cluster was at step '%s': %s; the run can be resumed by running "
-                "it again" % (options.timeout, decision.kind, blocked or decision.message),
-                retryable=True,
-            )
-        api.renew(clock())
-        if blocked or (decision.status is None and decision.action is None):
-            api.wait_for_change(min(remaining, MAX_SLEEP))
-
-
-def result(run, api, before):
-    snapshot = api.observe()
-    return {
-        "changed": run.changed,
-        "steps": run.steps,
-        "cluster": summary.summarize(snapshot),
-        "diff": {"before": before, "after": summary.status_of(snapshot["cluster"])},
-    }
+    run = Run(api, clock)
+    return waiting.wait_until(
+        functools.partial(run.look, options=options, stop=stop, intent=intent),
+        timeout=options.timeout,
+        pause=run.pause,
+        timed_out=lambda: (
+            "timed out after %d s while the cluster was at step '%s': %s; the run can be resumed by running "
+            "it again" % (options.timeout, run.decision.kind, run.blocked or run.decision.message)
+        ),
+        monotonic=monotonic,
+    )

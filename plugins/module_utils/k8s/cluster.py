@@ -13,7 +13,7 @@ import copy
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, helm, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, helm, resource, waiting
 from ansible_collections.bookkeeper.ops.plugins.module_utils.adapter import ClusterAdapter
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, call, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.lease import Lease
@@ -138,21 +138,21 @@ class ClusterAPI(ClusterAdapter):
         body.setdefault("spec", {})["version"] = version
         return self._replace(self._what("setting spec.version of"), self.custom.replace_namespaced_custom_object, body)
 
-    def set_template(self, action, snapshot):
-        component = [c for c in snapshot["components"] if c["name"] == action["component"]][0]
+    def set_template(self, effect, snapshot):
+        component = [c for c in snapshot["components"] if c["name"] == effect["component"]][0]
         containers = component["workload"]["spec"]["template"]["spec"]["containers"]
         patch = {
             "spec": {
                 "template": {
-                    "metadata": {"annotations": {resource.VERSION_ANNOTATION: action["version"]}},
-                    "spec": {"containers": [{"name": containers[0]["name"], "image": action["image"]}]},
+                    "metadata": {"annotations": {resource.VERSION_ANNOTATION: effect["version"]}},
+                    "spec": {"containers": [{"name": containers[0]["name"], "image": effect["image"]}]},
                 }
             }
         }
         call.request(
-            "updating the pod template of StatefulSet %s/%s" % (self.namespace, action["workload"]),
+            "updating the pod template of StatefulSet %s/%s" % (self.namespace, effect["workload"]),
             self.apps.patch_namespaced_stateful_set,
-            action["workload"],
+            effect["workload"],
             self.namespace,
             patch,
         )
@@ -268,8 +268,9 @@ class ClusterAPI(ClusterAdapter):
             time.sleep(min(seconds, 1))  # unanswered: the next observation retries
 
     def wait_for_type(self, seconds=30):
-        started = time.monotonic()
-        while True:
+        last = {}
+
+        def served():
             try:
                 call.request(
                     "waiting for the BookkeeperCluster resource type to be served",
@@ -280,11 +281,17 @@ class ClusterAPI(ClusterAdapter):
                     PLURAL,
                     limit=1,
                 )
-                return
-            except errors.NotFound:
-                if time.monotonic() - started > seconds:
-                    raise
-            time.sleep(0.2)
+            except errors.NotFound as missing:
+                last["answer"] = missing
+                return False
+            return True
+
+        def still_missing():
+            raise last["answer"]  # the API server's own 404 says more than a timeout would
+
+        waiting.wait_until(
+            served, timeout=seconds, pause=lambda left: time.sleep(min(left, 0.2)), timed_out=still_missing
+        )
 
     # The Lease that keeps two runs apart
     def acquire(self, now):

@@ -107,26 +107,26 @@ class FakeCluster:
             self.cr["status"] = copy.deepcopy(decision.status)
         if decision.event:
             self.events.append(decision.event)
-        action = decision.action
-        if not action:
+        effect = decision.effect
+        if not effect:
             return
-        if action["type"] == machine.UPDATE_TEMPLATE:
-            self.sts = statefulset(action["version"], self.sts["metadata"]["name"])
-        elif action["type"] == machine.REPLACE_POD:
-            self.replaced.append(action["pod"])
+        if effect["type"] == machine.UPDATE_TEMPLATE:
+            self.sts = statefulset(effect["version"], self.sts["metadata"]["name"])
+        elif effect["type"] == machine.REPLACE_POD:
+            self.replaced.append(effect["pod"])
             self.generation += 1
             version = self.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
             kind = self.behaviour.get(version, "ready")
             waiting = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
             fresh = pod(
-                action["pod"],
+                effect["pod"],
                 version,
                 ready=kind == "ready",
                 waiting=waiting,
-                uid="uid-%s-%d" % (action["pod"], self.generation),
+                uid="uid-%s-%d" % (effect["pod"], self.generation),
                 created=self.now,
             )
-            self.pods = [fresh if p["metadata"]["name"] == action["pod"] else p for p in self.pods]
+            self.pods = [fresh if p["metadata"]["name"] == effect["pod"] else p for p in self.pods]
 
     def drive(self, now, intent=None, steps=200):
         """Run decide/apply until a terminal decision; returns the decisions made."""

@@ -51,10 +51,10 @@ class FakeAPI(ClusterAdapter):
         self.writes.append(("version", version))
         self.fake.cr["spec"]["version"] = version
 
-    def set_template(self, action, snapshot):
-        self.writes.append(("template", action["version"]))
-        self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"] = action["version"]
-        self.fake.sts["spec"]["template"]["spec"]["containers"][0]["image"] = action["image"]
+    def set_template(self, effect, snapshot):
+        self.writes.append(("template", effect["version"]))
+        self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"] = effect["version"]
+        self.fake.sts["spec"]["template"]["spec"]["containers"][0]["image"] = effect["image"]
 
     def evict(self, pod_name, pod_uid):
         if self.blocked:

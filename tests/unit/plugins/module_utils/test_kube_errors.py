@@ -10,6 +10,7 @@ from kubernetes.client.rest import ApiException
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection, lease, watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import cluster as cluster_module
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone.utc)
@@ -171,3 +172,26 @@ def test_a_retried_lease_write_that_had_succeeded_is_not_taken_for_another_run(a
     api.lease.coordination.create_namespaced_lease = raising(failure(409, "already exists"))
     api.acquire(NOW)
     assert api.lease.renewed == NOW
+
+
+def test_waiting_for_the_resource_type_looks_again_until_it_is_served_else_says_what_the_server_said(api, monkeypatch):
+    answers = iter([failure(404, "the server could not find the requested resource"), None])
+
+    def list_clusters(*args, **kwargs):
+        answer = next(answers)
+        if answer:
+            raise answer
+        return {"items": []}
+
+    pauses = []
+    monkeypatch.setattr(cluster_module.time, "sleep", pauses.append)
+    api.custom.list_namespaced_custom_object = list_clusters
+    api.wait_for_type(30)
+    assert pauses == [0.2]
+    api.custom.list_namespaced_custom_object = raising(failure(404, "the server could not find the resource"))
+    with pytest.raises(errors.NotFound) as missing:
+        api.wait_for_type(0)
+    assert str(missing.value) == (
+        "waiting for the BookkeeperCluster resource type to be served: the server could not find the resource "
+        "(HTTP 404)"
+    )

@@ -49,7 +49,7 @@ def test_idle_cluster_needs_nothing():
     first = machine.decide(fake.snapshot(), T0)
     fake.apply(first)
     again = machine.decide(fake.snapshot(), at(5))
-    assert (again.kind, again.status, again.action) == (machine.IDLE, None, None)
+    assert (again.kind, again.status, again.effect) == (machine.IDLE, None, None)
 
 
 def test_successful_upgrade_replaces_pods_in_order_and_appends_history():
@@ -69,7 +69,7 @@ def test_successful_upgrade_replaces_pods_in_order_and_appends_history():
     assert (status["currentVersion"], status["targetVersion"], status["versionHistory"]) == (B, "", [A, B])
     assert shown(status) == {"Upgrading": ("False", "", ""), "PodsReady": ("True", "", ""), "Error": ("False", "", "")}
     assert "rollout" not in status
-    assert decisions[1].action["image"] == "pravega/bookkeeper:0.14.0"
+    assert decisions[1].effect["image"] == "pravega/bookkeeper:0.14.0"
 
 
 def test_upgrade_progress_message_counts_updated_pods():
@@ -111,7 +111,7 @@ def test_failed_upgrade_records_upgrade_failed_and_restores_the_template(fault, 
         "message": "Error Upgrading from version %s to %s. %s" % (A, B, message),
         "type": "Warning",
     }
-    assert failure.action["type"] == machine.UPDATE_TEMPLATE and failure.action["version"] == A
+    assert failure.effect["type"] == machine.UPDATE_TEMPLATE and failure.effect["version"] == A
     assert fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"] == A
 
 
@@ -120,7 +120,7 @@ def test_failed_state_holds_until_the_version_goes_back():
     hold = machine.decide(fake.snapshot(), at(60))
     assert hold.kind == machine.HOLD
     assert "set spec.version back to 0.13.0 to roll back" in hold.message
-    assert hold.status is None and hold.action is None
+    assert hold.status is None and hold.effect is None
 
 
 def test_rollback_after_failed_upgrade_ends_healthy():
@@ -145,10 +145,10 @@ def test_rollback_shows_progress_on_rollback_in_progress():
     start = machine.decide(fake.snapshot(), at(100))
     fake.apply(start)
     assert shown(fake.cr["status"])["RollbackInProgress"] == ("True", "", "")
-    step = machine.decide(fake.snapshot(), at(101))
-    assert shown(step.status)["RollbackInProgress"] == ("True", "Updating Bookkeeper", "2")
-    assert shown(step.status)["Error"][:2] == ("True", "UpgradeFailed")
-    assert step.action == {
+    decision = machine.decide(fake.snapshot(), at(101))
+    assert shown(decision.status)["RollbackInProgress"] == ("True", "Updating Bookkeeper", "2")
+    assert shown(decision.status)["Error"][:2] == ("True", "UpgradeFailed")
+    assert decision.effect == {
         "type": machine.REPLACE_POD,
         "pod": "bk-bookie-0",
         "uid": "uid-bk-bookie-0-1",
@@ -244,7 +244,7 @@ def test_upgrade_waits_for_unready_pods_before_it_starts():
 def test_spec_versions_the_machine_will_not_act_on(spec, message):
     decision = machine.decide(snapshot(cluster(spec, idle_status(A)), statefulset(A), healthy(A)), T0)
     assert decision.kind == machine.HOLD and message in decision.message
-    assert decision.action is None
+    assert decision.effect is None
 
 
 def upgrading(pods_, replicas=3):
@@ -283,13 +283,13 @@ def upgrading(pods_, replicas=3):
 )
 def test_no_pod_is_replaced_while_another_is_missing_or_down(pods_, message):
     decision = machine.decide(upgrading(pods_), at(1))
-    assert (decision.kind, decision.message, decision.action) == (machine.WAIT, message, None)
+    assert (decision.kind, decision.message, decision.effect) == (machine.WAIT, message, None)
 
 
 def test_an_old_pod_that_is_already_down_is_replaced_first():
     pods_ = [pod("bk-bookie-0", A), pod("bk-bookie-1", A), pod("bk-bookie-2", A, ready=False)]
     decision = machine.decide(upgrading(pods_), at(1))
-    assert decision.kind == machine.REPLACE_POD and decision.action["pod"] == "bk-bookie-2"
+    assert decision.kind == machine.REPLACE_POD and decision.effect["pod"] == "bk-bookie-2"
 
 
 def test_missing_workload_waits_and_then_fails_on_the_deadline():
@@ -302,7 +302,7 @@ def test_missing_workload_waits_and_then_fails_on_the_deadline():
 def test_idle_cluster_puts_back_a_drifted_template():
     decision = machine.decide(snapshot(cluster(A, idle_status(A)), statefulset(B), healthy(A)), T0)
     assert decision.kind == machine.IDLE
-    assert decision.action["version"] == A and decision.action["workload"] == "bk-bookie"
+    assert decision.effect["version"] == A and decision.effect["workload"] == "bk-bookie"
 
 
 def test_other_error_reasons_hold():
@@ -360,7 +360,7 @@ def test_abort_stops_an_upgrade_before_its_next_pod_and_allows_the_rollback():
         "with 1 of 3 pods on 0.14.0",
     )
     assert fake.cr["status"]["lastRollout"]["result"] == "Aborted"
-    assert decision.action["version"] == A, "the template goes back to the current version"
+    assert decision.effect["version"] == A, "the template goes back to the current version"
     # The rollback that an abort allows: spec.version back to the last stable version.
     fake.cr["spec"]["version"] = A
     made = fake.drive(at(40))
@@ -389,7 +389,7 @@ def test_health_gate_is_asked_before_a_ready_bookie_goes_down():
     gate(fake, None)
     decisions = [step_once(fake, T0) for _step in range(3)]
     assert kinds(decisions) == [machine.START_UPGRADE, machine.UPDATE_TEMPLATE, machine.CHECK_HEALTH]
-    assert decisions[-1].action == {"type": machine.CHECK_HEALTH, "check": "bookkeeper", "pod": "bk-bookie-0"}
+    assert decisions[-1].effect == {"type": machine.CHECK_HEALTH, "check": "bookkeeper", "pod": "bk-bookie-0"}
     assert fake.replaced == []
 
 
@@ -422,7 +422,7 @@ def test_passing_health_gate_lets_the_next_pod_go_and_clears_the_condition():
     step_once(fake, at(10))
     gate(fake, True)
     decision = step_once(fake, at(20))
-    assert decision.kind == machine.REPLACE_POD and decision.action["pod"] == "bk-bookie-1"
+    assert decision.kind == machine.REPLACE_POD and decision.effect["pod"] == "bk-bookie-1"
     assert shown(fake.cr["status"])["HealthCheckFailing"] == ("False", "", "")
     fake.health = None
     made = fake.drive(at(30))
@@ -439,7 +439,7 @@ def test_a_pod_that_is_down_already_is_replaced_without_the_health_gate():
     gate(fake, False, "ledgers under-replicated while bk-bookie-0 is down")
     decisions = [step_once(fake, at(30)) for _step in range(2)]
     assert kinds(decisions) == [machine.START_ROLLBACK, machine.REPLACE_POD]
-    assert decisions[-1].action["pod"] == "bk-bookie-0"
+    assert decisions[-1].effect["pod"] == "bk-bookie-0"
 
 
 def test_automatic_rollback_is_recorded_as_such():

@@ -75,7 +75,7 @@ def test_a_pod_is_replaced_only_when_every_other_pod_is_ready(snap, seconds, int
     replicas = snap["cluster"]["spec"]["replicas"]
     assert len(component["pods"]) == replicas
     assert not any(pods.is_terminating(p) for p in component["pods"])
-    others = [p for p in component["pods"] if pods.name(p) != decision.action["pod"]]
+    others = [p for p in component["pods"] if pods.name(p) != decision.effect["pod"]]
     assert all(pods.is_ready(p) for p in others)
 
 

@@ -79,7 +79,7 @@ def test_the_core_decides_on_every_operator_status(name):
 
 def test_an_operator_upgrade_failure_puts_the_template_back_and_is_rolled_back():
     hold = machine.decide(operator.snapshot("upgrade-failed"), NOW)
-    assert hold.action["type"] == machine.UPDATE_TEMPLATE and hold.action["version"] == "0.13.0"
+    assert hold.effect["type"] == machine.UPDATE_TEMPLATE and hold.effect["version"] == "0.13.0"
     assert admission.check_rollback(operator.cluster("upgrade-failed")["status"]) == (True, "", "0.13.0")
     fake = operator_cluster("upgrade-failed")
     fake.cr["spec"]["version"] = "0.13.0"
@@ -118,7 +118,7 @@ def test_a_rollout_condition_without_a_target_version_is_cancelled_not_carried_t
     # Cancelled, then, as the operator does on its next reconcile, an upgrade to the newer spec.version starts
     # afresh, since every pod is Ready.
     assert decision.kind == machine.START_UPGRADE and decision.status["targetVersion"] == "0.14.0"
-    assert decision.action is None
+    assert decision.effect is None
     assert cond.find(decision.status["conditions"], cond.UPGRADING)["reason"] == ""
     assert not cond.is_true(decision.status["conditions"], cond.ROLLBACK_IN_PROGRESS)
 

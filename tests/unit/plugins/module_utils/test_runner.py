@@ -68,7 +68,8 @@ def test_endless_conflicts_give_a_retryable_error():
     api.conflicts = 1000
     with pytest.raises(KubeError) as failed:
         drive(api)
-    assert failed.value.retryable and "write conflicts" in str(failed.value)
+    assert failed.value.retryable
+    assert str(failed.value) == "gave up after 21 write conflicts on bk; retryable"
 
 
 def test_an_eviction_blocked_by_a_budget_is_the_reason_for_waiting():
@@ -76,8 +77,14 @@ def test_an_eviction_blocked_by_a_budget_is_the_reason_for_waiting():
     api.blocked = "eviction of pod bk-bookie-0 is blocked by a PodDisruptionBudget: Cannot evict pod"
     with pytest.raises(KubeError) as failed:
         drive(api, timeout=12)
-    assert "blocked by a PodDisruptionBudget" in str(failed.value)
+    assert str(failed.value) == (
+        "timed out after 12 s while the cluster was at step 'replace_pod': eviction of pod bk-bookie-0 is blocked by "
+        "a PodDisruptionBudget: Cannot evict pod; the run can be resumed by running it again"
+    )
     assert failed.value.retryable
+    # The Lease is renewed after every look (start, template, three blocked evictions); the watch waits only while
+    # blocked: 5 s, 5 s, then the 2 s left.
+    assert (api.waits, api.lease.count("renew")) == (3, 5)
     assert not [w for w in api.writes if w[0] == "evict"]
 
 
@@ -183,12 +190,19 @@ def test_rollout_options_are_given_by_keyword_and_copied_on_change():
     assert (given.health, given.auto_rollback) == ({"type": "bookkeeper"}, False)
 
 
-def test_wait_until_sleeps_on_the_watch_between_looks_and_names_what_it_waited_for_on_timeout():
+def test_operations_give_up_on_endless_write_conflicts_naming_what_they_wrote():
     api = FakeAPI("0.13.0")
-    looks = iter([None, {}, "ready"])
-    assert runner.wait_until(api, lambda: next(looks), timeout=60, timed_out=str, monotonic=api.monotonic) == "ready"
-    assert api.waits == 2
-    with pytest.raises(KubeError) as late:
-        runner.wait_until(api, lambda: False, timeout=12, timed_out=lambda: "never ready", monotonic=api.monotonic)
-    assert (str(late.value), late.value.retryable) == ("never ready", True)
-    assert api.waits == 2 + 3  # 5 s, 5 s, then the 2 s left
+    api.conflicts = 1000
+    with pytest.raises(KubeError) as failed:
+        operations.status(api, condition={"type": "Error", "status": "True", "reason": "UpgradeFailed"})
+    assert str(failed.value) == "gave up writing the condition after repeated write conflicts; retryable"
+    assert failed.value.retryable
+
+    def conflicting(cluster, version):
+        raise errors.Conflict("spec changed")
+
+    api.set_version = conflicting
+    with pytest.raises(KubeError) as failed:
+        operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=False, timeout=60))
+    assert str(failed.value) == "gave up setting spec.version after repeated write conflicts; retryable"
+    assert failed.value.retryable and api.lease[-1] == "release"
