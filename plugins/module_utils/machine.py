@@ -96,6 +96,20 @@ _FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
 Decision = collections.namedtuple("Decision", "kind message status effect event")
 
 
+def spec_version(cluster):
+    """The version the cluster's spec asks for (the default one when it names none)."""
+    return versions.effective((cluster.get("spec") or {}).get("version"))
+
+
+def rollout_in_progress(status):
+    """UPGRADE or ROLLBACK while that rollout runs (its condition is True in the refreshed ``status``), else None."""
+    if cond.is_true(status["conditions"], cond.ROLLBACK_IN_PROGRESS):
+        return ROLLBACK
+    if cond.is_true(status["conditions"], cond.UPGRADING):
+        return UPGRADE
+    return None
+
+
 def spec_replicas(cluster):
     return (cluster.get("spec") or {}).get("replicas") or DEFAULT_REPLICAS
 
@@ -146,7 +160,7 @@ def observed(snapshot):
     }
 
 
-def _refreshed(snapshot, now):
+def refreshed(snapshot, now):
     """The stored status with the observed counts, and what the reference leaves out or empty filled in.
 
     Its empty fields are missing (omitempty); versionHistory is seeded with the
@@ -213,58 +227,68 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
     back a failed upgrade by itself (recorded as the rollback's trigger).
     """
     cluster = snapshot["cluster"]
-    status = _refreshed(snapshot, now)
-    conditions = status["conditions"]
-    spec_version = versions.effective((cluster.get("spec") or {}).get("version"))
-    current = status.get("currentVersion") or ""
-    if not current:
-        status.update(currentVersion=spec_version, versionHistory=[spec_version], targetVersion="")
-        return _decision(snapshot, INITIALIZE, "recorded %s as the current version" % spec_version, status)
-    if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS):
-        return _rollout(snapshot, status, now, ROLLBACK, limits)
-    if cond.is_true(conditions, cond.UPGRADING):
+    status = refreshed(snapshot, now)
+    requested = spec_version(cluster)
+    if not status.get("currentVersion"):
+        status.update(currentVersion=requested, versionHistory=[requested], targetVersion="")
+        return _decision(snapshot, INITIALIZE, "recorded %s as the current version" % requested, status)
+    active = rollout_in_progress(status)
+    if active == UPGRADE:
         abort = abort_requested(cluster)
         if abort is not None:
             return _abort(snapshot, status, now, abort)
-        return _rollout(snapshot, status, now, UPGRADE, limits)
+    if active:
+        return _rollout(snapshot, status, now, active, limits)
+    if cond.is_true(status["conditions"], cond.ERROR):
+        return _decide_in_error(snapshot, status, now, requested, intent)
+    return _decide_at_rest(snapshot, status, now, requested)
+
+
+def _decide_in_error(snapshot, status, now, requested, intent):
+    """The next Decision after a failed rollout (or another recorded error): a rollback, an upgrade, or a hold."""
+    conditions, current = status["conditions"], status["currentVersion"]
     last_stable = versions.last_stable(status["versionHistory"])
     error = cond.find(conditions, cond.ERROR)
     if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED):
-        if spec_version == last_stable:
+        if requested == last_stable:
             return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
         message = "upgrade failed: %s; set spec.version back to %s to roll back" % (_error_text(error), last_stable)
         return _hold(snapshot, status, message, current)
     if cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED):
-        if intent == ROLLBACK and spec_version == last_stable:
+        if intent == ROLLBACK and requested == last_stable:
             return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
-        if _is_upgrade(spec_version, current):
-            return _start_upgrade(snapshot, status, now, spec_version)
+        if _is_upgrade(requested, current):
+            return _start_upgrade(snapshot, status, now, requested)
         message = "rollback failed: %s; fix the cause, then roll back to %s again or upgrade to a new version" % (
             _error_text(error),
             last_stable,
         )
         return _hold(snapshot, status, message, current)
-    if cond.is_true(conditions, cond.ERROR):
-        return _hold(snapshot, status, "cluster is in error state: %s" % _error_text(error), current)
-    if spec_version == current:
-        effect = _drifted_template(cluster, snapshot, current)
+    return _hold(snapshot, status, "cluster is in error state: %s" % _error_text(error), current)
+
+
+def _decide_at_rest(snapshot, status, now, requested):
+    """The next Decision for a healthy cluster with no rollout: nothing, the repair of a template, or an upgrade."""
+    current = status["currentVersion"]
+    if requested == current:
+        effect = _drifted_template(snapshot["cluster"], snapshot, current)
         return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, effect)
-    if not versions.is_valid(spec_version):
+    if not versions.is_valid(requested):
         return _hold(
-            snapshot, status, "spec.version %r is not valid (%s)" % (spec_version, versions.VERSION_FORM), current
+            snapshot, status, "spec.version %r is not valid (%s)" % (requested, versions.VERSION_FORM), current
         )
-    if not _is_upgrade(spec_version, current):
-        message = "downgrading the cluster from version %s to %s is not supported" % (current, spec_version)
+    if not _is_upgrade(requested, current):
+        message = "downgrading the cluster from version %s to %s is not supported" % (current, requested)
         return _hold(snapshot, status, message, current)
     unready = status["members"]["unready"]
-    if not cond.is_true(conditions, cond.PODS_READY):
+    if not cond.is_true(status["conditions"], cond.PODS_READY):
         message = "cannot trigger upgrade if there are unready pods (%s of %s Ready%s)" % (
             status["readyReplicas"],
             status["replicas"],
             ": " + ", ".join(unready) + " not Ready" if unready else "",
         )
         return _decision(snapshot, WAIT, message, status)
-    return _start_upgrade(snapshot, status, now, spec_version)
+    return _start_upgrade(snapshot, status, now, requested)
 
 
 def _is_upgrade(requested, current):

@@ -84,6 +84,14 @@ def _roll_back_automatically(api, failure, options):
     )
 
 
+def _as_the_machine_reads(snapshot):
+    """The cluster's status as machine.decide reads it, so that a request is admitted on what the run will see.
+
+    (An Upgrading left True with no targetVersion, as the Pravega operator may leave it, is no upgrade.)
+    """
+    return machine.refreshed(snapshot, utcnow())
+
+
 def _check_pod(snapshot, pod):
     """Refuse a ``pod`` option that names no bookie of the cluster (ordinals of its StatefulSets)."""
     if not pod:
@@ -119,7 +127,7 @@ def _set_version(api, version):
 def upgrade(api, *, version, options):
     """Upgrade the cluster to ``version``, as ``options`` (a runner.RolloutOptions) say."""
     snapshot = api.observe()
-    observed = snapshot["cluster"].get("status") or {}
+    observed = _as_the_machine_reads(snapshot)
     verdict = admission.check_upgrade(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
@@ -157,7 +165,7 @@ def rollback(api, *, version=None, options, helm_options=None):
     last stable version), binary and the connection settings for helm.
     """
     snapshot = api.observe()
-    observed = snapshot["cluster"].get("status") or {}
+    observed = _as_the_machine_reads(snapshot)
     verdict = admission.check_rollback(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
@@ -202,7 +210,7 @@ def abort(api, *, reason=None, options):
     this returns once the abort is recorded in the status, or fails after ``options.timeout``.
     """
     snapshot = api.observe()
-    observed = snapshot["cluster"].get("status") or {}
+    observed = _as_the_machine_reads(snapshot)
     conditions = observed.get("conditions")
     last = observed.get("lastRollout") or {}
     if not cond.is_true(conditions, cond.UPGRADING):

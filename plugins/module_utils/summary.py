@@ -7,8 +7,8 @@ __metaclass__ = type
 import copy
 import datetime
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import admission, faults, machine, pods, resource, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, machine, pods, reconcile, resource, versions
 
 _LOOSE = faults.Limits(
     restart_threshold=3, unschedulable_grace=datetime.timedelta(0), pull_error_grace=datetime.timedelta(0)
@@ -50,11 +50,10 @@ def summarize(snapshot, now=None):
                 "pods": [_pod(pod, now) for pod in pods.by_ordinal(component.get("pods") or ())],
             }
         )
-    spec_version = versions.effective((cluster.get("spec") or {}).get("version"))
     return {
         "name": cluster["metadata"]["name"],
         "namespace": cluster["metadata"].get("namespace", ""),
-        "spec_version": spec_version,
+        "spec_version": machine.spec_version(cluster),
         "current_version": status.get("currentVersion") or "",
         "target_version": status.get("targetVersion") or "",
         "version_history": list(status.get("versionHistory") or []),
@@ -65,5 +64,5 @@ def summarize(snapshot, now=None):
         "rollout": copy.deepcopy(status.get("rollout") or {}),
         "last_rollout": copy.deepcopy(status.get("lastRollout") or {}),
         "components": components,
-        "reconcile": dict(admission.reconcile(status, spec_version)._asdict()),
+        "reconcile": dict(reconcile.next_rollout(snapshot, now)._asdict()),
     }

@@ -206,3 +206,15 @@ def test_operations_give_up_on_endless_write_conflicts_naming_what_they_wrote():
         operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=False, timeout=60))
     assert str(failed.value) == "gave up setting spec.version after repeated write conflicts; retryable"
     assert failed.value.retryable and api.lease[-1] == "release"
+
+
+def test_an_upgrading_condition_without_a_target_version_is_no_upgrade_to_admission_either():
+    """As the Pravega operator may leave a status: the core cancels such a rollout, so a new upgrade is admitted."""
+    api = FakeAPI("0.13.0")
+    status = api.fake.cr["status"]
+    status.pop("targetVersion", None)
+    status["conditions"] = cond.set_condition(status["conditions"], cond.UPGRADING, cond.TRUE, api.clock(), "", "")
+    result = operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=False, timeout=60, check_mode=True))
+    assert result["plan"] and not api.writes
+    with pytest.raises(errors.Refused, match="there is no upgrade to abort"):
+        operations.abort(api, options=RolloutOptions(wait=False, timeout=60))
