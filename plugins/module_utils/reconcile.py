@@ -41,5 +41,5 @@ def next_rollout(snapshot, now):
             "spec.version %s is newer than the current version %s" % (spec_version, status["currentVersion"]),
         )
     if decision.kind == machine.INITIALIZE:
-        return Reconcile(NOTHING, "", "the cluster is at version %s" % spec_version)
+        return Reconcile(NOTHING, "", "cluster is at version %s" % spec_version)
     return Reconcile(NOTHING, "", decision.message)

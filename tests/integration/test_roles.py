@@ -108,5 +108,5 @@ def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
     status = ClusterAPI(client, "bk", namespace).get_cluster()["status"]
     assert (status["currentVersion"], status["versionHistory"]) == ("0.14.0", [STABLE, "0.14.0"])
     again = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
-    assert again.returncode == 0 and "none: the cluster is at version 0.14.0" in again.stdout, again.stdout[-3000:]
+    assert again.returncode == 0 and "none: cluster is at version 0.14.0" in again.stdout, again.stdout[-3000:]
     assert "bookkeeper.ops.upgrade" not in again.stdout

@@ -41,7 +41,7 @@ CASES = [
     (ROLLBACK_FAILED, "0.13.0", reconcile.NOTHING, "", "rollback failed: m; fix the cause"),
     (ROLLBACK_FAILED, "0.14.0", reconcile.UPGRADE, "0.14.0", "spec.version 0.14.0 is newer than the current"),
     (OTHER_ERROR, "0.14.0", reconcile.NOTHING, "", "cluster is in error state: m"),
-    ({}, "0.13.0", reconcile.NOTHING, "", "the cluster is at version 0.13.0"),
+    ({}, "0.13.0", reconcile.NOTHING, "", "cluster is at version 0.13.0"),
 ]
 
 
