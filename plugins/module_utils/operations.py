@@ -8,6 +8,7 @@ Check mode only reads, and returns the plan the run would follow.
 
 __metaclass__ = type
 
+import functools
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import (
@@ -224,26 +225,8 @@ def abort(api, *, reason=None, options):
     if options.check_mode:
         return _planned(api, snapshot, "", True)
     api.annotate(resource.ABORT_ANNOTATION, reason or "requested")
-
-    def recorded():
-        try:
-            api.acquire(utcnow())
-        except LeaseHeld:
-            pass  # another run drives the upgrade: it stops at its next look
-        else:
-            try:
-                runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
-            except RunFailed:
-                pass  # the abort, recorded as UpgradeFailed
-            finally:
-                api.release()
-        result = runner.Run(api, utcnow, before=summary.status_of(snapshot["cluster"])).result()
-        result["changed"] = True
-        result["aborted"] = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
-        return result if result["aborted"] or not options.wait else None
-
     return waiting.wait_until(
-        recorded,
+        functools.partial(_abort_recorded, api, before=summary.status_of(snapshot["cluster"]), options=options),
         timeout=options.timeout,
         pause=api.wait_for_change,
         timed_out=lambda: (
@@ -251,6 +234,28 @@ def abort(api, *, reason=None, options):
             "it within %d s" % (resource.ABORT_ANNOTATION, options.timeout)
         ),
     )
+
+
+def _abort_recorded(api, *, before, options):
+    """One look after an abort was requested: the result once the abort is recorded (or at once without wait).
+
+    With no other run holding the Lease, this run records it; else the run that holds it does, at its next look.
+    """
+    try:
+        api.acquire(utcnow())
+    except LeaseHeld:
+        pass
+    else:
+        try:
+            runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
+        except RunFailed:
+            pass  # the abort, recorded as UpgradeFailed
+        finally:
+            api.release()
+    result = runner.Run(api, utcnow, before=before).result()
+    result["changed"] = True
+    result["aborted"] = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
+    return result if result["aborted"] or not options.wait else None
 
 
 def status(api, *, condition=None, check_mode=False):
