@@ -68,8 +68,8 @@ lint: venv links $(DOCS_VENV)/.stamp
 	ruff format --check plugins tests scripts bench
 	@echo "== ansible-lint (production profile)"
 	@# ansible-lint installs the collection it checks under ANSIBLE_HOME: keep that copy inside build/, where it
-	@# cannot shadow the working tree in later runs.
-	ANSIBLE_HOME=$(CURDIR)/build/ansible-home ansible-lint
+	@# cannot shadow the working tree in later runs, and let it be the only copy it sees (no build/links).
+	env -u ANSIBLE_COLLECTIONS_PATH -u PYTHONPATH ANSIBLE_HOME=$(CURDIR)/build/ansible-home ansible-lint
 	@echo "== antsibull-changelog lint"
 	antsibull-changelog lint
 	@echo "== antsibull-docs lint, and docs/reference as antsibull-docs renders it"
