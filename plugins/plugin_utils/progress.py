@@ -61,10 +61,11 @@ def condition_line(condition):
 
 
 class Progress:
-    """Watches one cluster in two threads and prints its changes through ``say``.
+    """Watches one cluster (its pods and its resource, a thread each) and prints its changes through ``say``.
 
     ``connect()`` gives the ClusterAPI to watch; it is called in a thread of the display's own, and if it fails,
-    ``no_display`` gets the reason and nothing is shown.
+    ``no_display`` gets the reason and nothing is shown. What changed before it connected counts as the state
+    before the task: on a busy controller, the module's first change may be among it.
     """
 
     def __init__(self, connect, say, clock=time.monotonic, no_display=None):
