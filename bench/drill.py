@@ -37,12 +37,13 @@ import threading
 import time
 
 import yaml
+from kubernetes import watch as kubernetes_watch
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
@@ -121,7 +122,7 @@ class PodWatch:
                 self._see(pod)
             self._count()
             try:
-                for event in watch.k8s_watch.Watch().stream(
+                for event in kubernetes_watch.Watch().stream(
                     self.core.list_namespaced_pod,
                     self.namespace,
                     label_selector=self.selector,

@@ -32,12 +32,14 @@ import sys
 import threading
 import time
 
+from kubernetes import watch as kubernetes_watch
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils import resource as bk_resource  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, watch  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
@@ -115,7 +117,7 @@ def first_write(lines, since, user_agent=bk_resource.USER_AGENT):
 
 def first_fault(core, namespace, reason, seen):
     """Record when a pod of ``namespace`` first shows ``reason``."""
-    for event in watch.k8s_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
+    for event in kubernetes_watch.Watch().stream(core.list_namespaced_pod, namespace, timeout_seconds=60):
         for status in event["object"].status.container_statuses or ():
             waiting = status.state.waiting.reason if status.state and status.state.waiting else ""
             if waiting == reason:
@@ -126,7 +128,7 @@ def first_fault(core, namespace, reason, seen):
 
 def first_failure(custom, namespace, seen):
     """Record when the cluster of ``namespace`` first shows Error True."""
-    for event in watch.k8s_watch.Watch().stream(
+    for event in kubernetes_watch.Watch().stream(
         custom.list_namespaced_custom_object,
         resource.GROUP,
         resource.VERSION,

@@ -70,6 +70,10 @@ class ClusterAdapter:
         """Block until a pod of the cluster changes, or ``seconds`` pass."""
         raise NotImplementedError
 
+    def wait_for_cluster_change(self, seconds):
+        """Block until the cluster resource changes (its spec, annotations or status), or ``seconds`` pass."""
+        raise NotImplementedError
+
     def wait_for_type(self, seconds=30):
         """Wait until the BookkeeperCluster resource type is served, after its CRD was applied."""
         raise NotImplementedError

@@ -27,7 +27,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Lease
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import utcnow
 
 
-def _planned(api, snapshot, target, changed):
+def _planned(snapshot, target, changed):
     return {
         "changed": changed,
         "plan": machine.plan(snapshot, target) if target else [],
@@ -143,7 +143,7 @@ def upgrade(api, *, version, options):
     if options.check_mode:
         spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
         needed = spec_version != version or observed.get("currentVersion") != version
-        return _planned(api, snapshot, version if needed else "", needed)
+        return _planned(snapshot, version if needed else "", needed)
     return _drive_holding_lease(api, intent=None, version=version, options=options)
 
 
@@ -175,7 +175,7 @@ def rollback(api, *, version=None, options, helm_options=None):
     if helm_options:
         revision, entries = helm_revision(api, helm_options, verdict.target)
     if options.check_mode:
-        result = _planned(api, snapshot, verdict.target, True)
+        result = _planned(snapshot, verdict.target, True)
         if helm_options:
             result.update(helm_revision=revision, helm_history=entries)
         return result
@@ -212,23 +212,23 @@ def abort(api, *, reason=None, options):
     """
     snapshot = api.observe()
     observed = _as_the_machine_reads(snapshot)
-    conditions = observed.get("conditions")
-    last = observed.get("lastRollout") or {}
-    if not cond.is_true(conditions, cond.UPGRADING):
-        if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED) and last.get("result") == "Aborted":
-            return _planned(api, snapshot, "", False)
-        state = "rolling back" if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS) else "not upgrading"
+    active = machine.rollout_in_progress(observed)
+    if active != machine.UPGRADE:
+        last = observed.get("lastRollout") or {}
+        if cond.is_true(observed["conditions"], cond.ERROR, cond.UPGRADE_FAILED) and last.get("result") == "Aborted":
+            return _planned(snapshot, "", False)
+        state = "rolling back" if active == machine.ROLLBACK else "not upgrading"
         raise Refused(
             "there is no upgrade to abort: the cluster is %s (current version %s)"
             % (state, observed.get("currentVersion") or "unknown")
         )
     if options.check_mode:
-        return _planned(api, snapshot, "", True)
+        return _planned(snapshot, "", True)
     api.annotate(resource.ABORT_ANNOTATION, reason or "requested")
     return waiting.wait_until(
         functools.partial(_abort_recorded, api, before=summary.status_of(snapshot["cluster"]), options=options),
         timeout=options.timeout,
-        pause=api.wait_for_change,
+        pause=api.wait_for_cluster_change,  # the status that records the abort, written by whichever run drives
         timed_out=lambda: (
             "the abort was requested (annotation %s) but the run driving the upgrade did not record "
             "it within %d s" % (resource.ABORT_ANNOTATION, options.timeout)

@@ -35,6 +35,7 @@ class ClusterAPI(ClusterAdapter):
         self.custom = k8s.CustomObjectsApi(client)
         self.lease = Lease(client, name, namespace, holder)
         self.pods_version = ""
+        self.cluster_version = ""
 
     def _what(self, doing):
         return "%s BookkeeperCluster %s/%s" % (doing, self.namespace, self.name)
@@ -64,6 +65,7 @@ class ClusterAPI(ClusterAdapter):
 
     def observe(self):
         cluster = self.get_cluster()
+        self.cluster_version = cluster["metadata"].get("resourceVersion", "")
         components = []
         for component in resource.COMPONENTS:
             workload_name = resource.workload_name(self.name, component)
@@ -244,8 +246,8 @@ class ClusterAPI(ClusterAdapter):
             allow_watch_bookmarks=False,
         )
 
-    def follow_cluster(self, seconds):
-        """The cluster resource and its changes, as watch.follow gives them."""
+    def follow_cluster(self, seconds, version=""):
+        """The cluster resource and its changes, as watch.follow gives them; ``seconds`` per watch request."""
         return watch.follow(
             self._what("watching"),
             self.custom.list_namespaced_custom_object,
@@ -254,13 +256,22 @@ class ClusterAPI(ClusterAdapter):
             self.namespace,
             PLURAL,
             seconds=seconds,
+            version=version,
             field_selector="metadata.name=%s" % self.name,
         )
 
     def wait_for_change(self, seconds):
+        self._wait_for_event(self.follow_pods, seconds, self.pods_version)
+
+    def wait_for_cluster_change(self, seconds):
+        self._wait_for_event(self.follow_cluster, seconds, self.cluster_version)
+
+    @staticmethod
+    def _wait_for_event(follow, seconds, version):
+        """Block until ``follow`` brings one event after the last observation's ``version``, or ``seconds`` pass."""
         seconds = max(1, int(round(seconds)))
         try:
-            for _event in self.follow_pods(seconds, self.pods_version):
+            for _event in follow(seconds, version):
                 break
         except errors.KubeError as error:
             if error.status is not None:

@@ -95,6 +95,9 @@ class FakeAPI(ClusterAdapter):
                 uid=current["metadata"]["uid"],
             )
 
+    # In the fake, the cluster resource changes only by the run's own writes: a wait for it lets time pass likewise.
+    wait_for_cluster_change = wait_for_change
+
     def acquire(self, now):
         self.lease.append("acquire")
 

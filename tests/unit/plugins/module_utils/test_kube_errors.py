@@ -100,15 +100,18 @@ class FakeWatch:
 def test_a_watch_from_a_stale_version_ends_quietly_and_other_failures_say_so(api, monkeypatch):
     api.core.list_namespaced_pod = lambda *args, **kwargs: None
     api.pods_version = "1"  # as the last observation left it
+    pauses = []
+    monkeypatch.setattr(cluster_module.time, "sleep", pauses.append)
     monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(failure(410, "too old")))
     api.wait_for_change(1)
+    assert pauses == []  # a stale version only ends the wait: the next observation lists afresh
     assert next(api.follow_pods(1, "1"))["type"] == watch.QUIET
     monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(failure(403, "watch is forbidden")))
     with pytest.raises(errors.KubeError, match="watching the pods of pravega/bk: forbidden"):
         api.wait_for_change(1)
     monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(OSError("reset")))
-    monkeypatch.setattr(call.time, "sleep", lambda seconds: None)
     api.wait_for_change(1)
+    assert pauses == [1]  # unanswered: a short back-off rather than a busy loop
 
 
 def held_lease(holder, version="7"):

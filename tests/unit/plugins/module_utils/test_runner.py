@@ -5,6 +5,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, mach
 from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
+from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.test_admission import status_with
 
 
 def drive(api, *, intent=None, wait=True, timeout=3600):
@@ -210,10 +211,7 @@ def test_operations_give_up_on_endless_write_conflicts_naming_what_they_wrote():
 
 def test_an_upgrading_condition_without_a_target_version_is_no_upgrade_to_admission_either():
     """As the Pravega operator may leave a status: the core cancels such a rollout, so a new upgrade is admitted."""
-    api = FakeAPI("0.13.0")
-    status = api.fake.cr["status"]
-    status.pop("targetVersion", None)
-    status["conditions"] = cond.set_condition(status["conditions"], cond.UPGRADING, cond.TRUE, api.clock(), "", "")
+    api = FakeAPI("0.13.0", status=status_with(cond.UPGRADING, target=""))
     result = operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=False, timeout=60, check_mode=True))
     assert result["plan"] and not api.writes
     with pytest.raises(errors.Refused, match="there is no upgrade to abort"):

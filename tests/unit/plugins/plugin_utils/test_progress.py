@@ -23,13 +23,21 @@ def test_condition_lines_spell_out_the_progress_count():
 
 
 class FakeWatchAPI:
-    """Lists once, then hands out the queued watch events; the cluster list has one cluster."""
+    """Lists once, then hands out the queued watch events; the cluster list has one cluster.
+
+    ``shown()`` waits until the display has handled every queued event: a generator resumes past its last event
+    only when the next one is asked for.
+    """
 
     namespace, name = "default", "bk"
 
     def __init__(self, pods, events, cluster_events=()):
         self.pods, self.events, self.cluster_events = pods, list(events), list(cluster_events)
         self.done = threading.Event()
+        self.cluster_done = threading.Event()
+
+    def shown(self, timeout=5):
+        return self.done.wait(timeout) and self.cluster_done.wait(timeout)
 
     def follow_pods(self, seconds):
         for item in self.pods:
@@ -44,6 +52,7 @@ class FakeWatchAPI:
         status = {"conditions": [cond.new_condition(cond.UPGRADING), cond.new_condition(cond.ERROR)]}
         yield {"type": watch.LISTED, "object": {"metadata": {"name": "bk"}, "status": status}}
         yield from self.cluster_events
+        self.cluster_done.set()
         while True:
             threading.Event().wait(0.01)
             yield {"type": watch.QUIET, "object": None}
@@ -64,11 +73,7 @@ def test_only_changes_are_printed_with_the_time_since_the_start():
     lines = []
     watcher = progress.Progress(lambda: api, lines.append, clock=lambda: 7.0)
     with watcher:
-        api.done.wait(5)
-        for _attempt in range(100):
-            if len(lines) >= 5:
-                break
-            threading.Event().wait(0.02)
+        assert api.shown()
     assert sorted(lines) == sorted(
         [
             "[   0s] bk-bookie-0 0.13.0: Terminating",
