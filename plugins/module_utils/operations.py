@@ -27,14 +27,27 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Lease
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import utcnow
 
 
-def _planned(snapshot, target, changed):
+def _unchanged(snapshot):
+    """The result of a run that writes nothing: the cluster as ``snapshot`` shows it."""
+    status = summary.status_of(snapshot["cluster"])
     return {
-        "changed": changed,
-        "plan": machine.plan(snapshot, target) if target else [],
+        "changed": False,
         "cluster": summary.summarize(snapshot),
-        "diff": {"before": summary.status_of(snapshot["cluster"]), "after": summary.status_of(snapshot["cluster"])},
+        "diff": {"before": status, "after": status},
         "steps": [],
     }
+
+
+def _planned(snapshot, target, changed):
+    return dict(_unchanged(snapshot), changed=changed, plan=machine.plan(snapshot, target) if target else [])
+
+
+def _settled(snapshot, version):
+    """True when the cluster asks for ``version``, is at it, and the core has nothing to write or repair."""
+    if (snapshot["cluster"].get("spec") or {}).get("version") != version:
+        return False
+    decision = machine.decide(snapshot, utcnow())
+    return decision.kind == machine.IDLE and decision.status is None and decision.effect is None
 
 
 def _drive_holding_lease(api, *, intent, version, options, first=None):
@@ -140,10 +153,12 @@ def upgrade(api, *, version, options):
             "the annotation (kubectl annotate bk %s %s-) to upgrade"
             % (resource.ABORT_ANNOTATION, abort_reason, api.name, resource.ABORT_ANNOTATION)
         )
+    settled = _settled(snapshot, version)
     if options.check_mode:
-        spec_version = (snapshot["cluster"].get("spec") or {}).get("version")
-        needed = spec_version != version or observed.get("currentVersion") != version
-        return _planned(snapshot, version if needed else "", needed)
+        return _planned(snapshot, "" if settled else version, not settled)
+    if settled:
+        # Nothing to write, so no Lease either: a rerun, a fleet or a reconcile on a done cluster costs one read.
+        return _unchanged(snapshot)
     return _drive_holding_lease(api, intent=None, version=version, options=options)
 
 

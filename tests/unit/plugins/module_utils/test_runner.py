@@ -216,3 +216,15 @@ def test_an_upgrading_condition_without_a_target_version_is_no_upgrade_to_admiss
     assert result["plan"] and not api.writes
     with pytest.raises(errors.Refused, match="there is no upgrade to abort"):
         operations.abort(api, options=RolloutOptions(wait=False, timeout=60))
+
+
+def test_an_upgrade_to_the_version_the_cluster_is_settled_at_writes_nothing_not_even_the_lease():
+    api = FakeAPI("0.13.0")
+    runner.drive(api, options=RolloutOptions(wait=False, timeout=60), clock=api.clock)  # records the observed counts
+    api.writes.clear()
+    api.lease.clear()
+    result = operations.upgrade(api, version="0.13.0", options=RolloutOptions(wait=True, timeout=60))
+    assert not result["changed"] and result["steps"] == [] and "plan" not in result
+    assert api.writes == [] and api.lease == []
+    planned = operations.upgrade(api, version="0.13.0", options=RolloutOptions(wait=True, timeout=60, check_mode=True))
+    assert not planned["changed"] and planned["plan"] == []
