@@ -50,12 +50,12 @@ class KubeError(BookkeeperOpsError):
     answer, ``reason`` says what happened to the connection.
     """
 
-    def __init__(self, message, retryable=False, status=None, reason="", body=""):
+    def __init__(self, message, retryable=False, status=None, reason=""):
         super(KubeError, self).__init__(message)
         self.retryable = retryable
         self.status = status
         self.reason = reason
-        self.body = body
+        self.body = ""  # api_error sets the answer's text
 
 
 class LeaseHeld(KubeError):

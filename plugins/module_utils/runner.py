@@ -2,12 +2,12 @@
 # Apache License 2.0 (see LICENSE)
 """The observe, decide, act loop that the bk_* modules share.
 
-``drive`` takes an adapter with the ClusterAPI methods (so that it can be
-exercised with a fake), asks the pure core for each decision and carries out
-its effect, recording one step per decision in the run's ``steps``. With
-``wait`` it looks again until a terminal decision or the timeout, waiting on a
-watch of the cluster's pods between looks (waiting.wait_until); without it, it
-looks once.
+``drive`` takes an adapter.ClusterAdapter (so that it can be exercised with a
+fake), asks the pure core for each decision and carries out its effect,
+recording one step per decision in the run's ``steps``. With ``options.wait``
+it looks again until a terminal decision or the timeout, waiting on a watch of
+the cluster's pods between looks (waiting.wait_until); without it, it looks
+once.
 """
 
 __metaclass__ = type

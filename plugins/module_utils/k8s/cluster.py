@@ -4,7 +4,7 @@
 
 Status goes through the status subresource guarded by resourceVersion, pod
 templates are patched, pods evicted, events recorded; every request goes
-through call.request.
+through call.request, and every watch through watch.follow.
 """
 
 __metaclass__ = type
