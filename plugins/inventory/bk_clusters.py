@@ -87,7 +87,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection as k8s_connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import request
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import Door
 
 # Options that would put a secret into every host's variables.
 SECRETS = ("api_key", "password", "proxy_headers")
@@ -165,14 +165,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if params.get("kubeconfig"):
             params["kubeconfig"] = expand(params["kubeconfig"])
         try:
-            custom = k8s_connection.k8s.CustomObjectsApi(k8s_connection.api_client(params))
+            client = k8s_connection.api_client(params)
+            custom = k8s_connection.k8s.CustomObjectsApi(client)
+            door = Door(client.configuration.host)
             if not namespaces:
                 return self._list(
-                    name, custom.list_cluster_custom_object, resource.GROUP, resource.VERSION, resource.PLURAL
+                    door, name, custom.list_cluster_custom_object, resource.GROUP, resource.VERSION, resource.PLURAL
                 )
             items = []
             for namespace in namespaces:
                 items += self._list(
+                    door,
                     name,
                     custom.list_namespaced_custom_object,
                     resource.GROUP,
@@ -182,11 +185,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 )
             return items
         except errors.KubeError as error:
-            raise AnsibleParserError("connection %s: %s" % (name, error))
+            raise AnsibleParserError("connection %s: %s" % (name, error)) from error
 
     @staticmethod
-    def _list(name, call, *arguments):
-        return request("listing the BookkeeperClusters of connection %s" % name, call, *arguments)["items"]
+    def _list(door, name, call, *arguments):
+        return door.request("listing the BookkeeperClusters of connection %s" % name, call, *arguments)["items"]
 
     def _add(self, connection, options, cluster):
         metadata = cluster["metadata"]

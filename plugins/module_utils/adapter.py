@@ -66,6 +66,10 @@ class ClusterAdapter:
         raise NotImplementedError
 
     # Waiting
+    def seconds_left(self):
+        """The run's seconds left, which bound whatever it waits on (probes, helm); None when nothing bounds it."""
+        raise NotImplementedError
+
     def wait_for_change(self, seconds):
         """Block until a pod of the cluster changes, or ``seconds`` pass."""
         raise NotImplementedError

@@ -39,6 +39,19 @@ class RunFailed(BookkeeperOpsError):
         self.result = result
 
 
+class TimedOut(BookkeeperOpsError):
+    """The run's timeout passed before the rollout ended; ``result`` is what it had reached (or None).
+
+    Not an API failure: the cluster answered, the rollout was slower than the time given. A rerun resumes it.
+    """
+
+    retryable = True
+
+    def __init__(self, message, result=None):
+        super(TimedOut, self).__init__(message)
+        self.result = result
+
+
 class HelmError(BookkeeperOpsError):
     """Helm's history could not be read, or ``helm rollback`` failed."""
 
@@ -127,11 +140,21 @@ def _typed(exception, what):
     return KubeError(message, retryable, status=status, reason=reason)
 
 
-def unanswered(what, attempts, failure):
-    """The error for a request the API server never answered (connection refused, reset, timed out)."""
+def unanswered(what, *, server, attempts, seconds, failure=None):
+    """The error for a request the API server at ``server`` never answered (refused, reset, timed out), after
+    ``attempts`` over ``seconds``; ``failure`` is the last attempt's (None when no attempt had time left)."""
+    if failure is None and not attempts:
+        said = "no time was left in the run to ask the API server at %s" % server
+    else:
+        said = "the API server at %s did not answer in %.0f s (%d attempt%s; the last: %s)" % (
+            server,
+            seconds,
+            attempts,
+            "" if attempts == 1 else "s",
+            failure,
+        )
     return KubeError(
-        "%s: the API server did not answer after %d attempt%s (%s); retryable, run again"
-        % (what, attempts, "" if attempts == 1 else "s", failure),
+        "%s: %s; retryable, run again" % (what, said),
         retryable=True,
-        reason=str(failure),
+        reason=str(failure or "no time left"),
     )

@@ -46,6 +46,9 @@ DEFAULT_LIMITS = Limits(
     pull_error_grace=datetime.timedelta(seconds=10),
 )
 
+# The same faults without their graces: what a pod shows that fails a run if it lasts (bk_status reports it).
+NO_GRACE = DEFAULT_LIMITS._replace(unschedulable_grace=datetime.timedelta(0), pull_error_grace=datetime.timedelta(0))
+
 
 def failure_message(pod_name, reason):
     return "pod %s update failed because of %s" % (pod_name, reason)

@@ -123,9 +123,15 @@ def _reporting_bookie(snapshot, next_pod):
     return pods.name(chosen[0]) if chosen[0] is not None else None
 
 
+def probe_seconds(asked, left):
+    """How long a probe may take: what the gate asks for, within what is ``left`` of the run (None: no bound),
+    and at least a second, so that a run near its end still gets an answer rather than a refusal to ask."""
+    return max(1, min(asked, left)) if left is not None else asked
+
+
 def run(spec, api, snapshot, next_pod):
     """Run the configured check before ``next_pod`` goes down; returns its verdict."""
-    kind, timeout = spec["type"], spec.get("timeout") or 30
+    kind, timeout = spec["type"], probe_seconds(spec.get("timeout") or 30, api.seconds_left())
     if kind == BOOKKEEPER:
         bookie = _reporting_bookie(snapshot, next_pod)
         if bookie is None:
@@ -148,7 +154,7 @@ def run(spec, api, snapshot, next_pod):
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        return command_verdict(argv, "a timeout", "no answer within %d s" % timeout)
+        return command_verdict(argv, "a timeout", "no answer within %g s" % timeout)
     except OSError as error:
         return command_verdict(argv, "an error", str(error))
     return command_verdict(argv, done.returncode, done.stdout.decode("utf-8", "replace"))

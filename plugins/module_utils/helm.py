@@ -27,6 +27,8 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import HelmError
 
 RELEASE_SECRET_TYPE = "helm.sh/release.v1"
+# The longest a helm rollback may take, within the run's time left.
+HELM_SECONDS = 300
 _GZIP_MAGIC = b"\x1f\x8b"
 
 Choice = collections.namedtuple("Choice", "allowed message revision")
@@ -41,7 +43,7 @@ def decode_release(secret_data):
             raw = gzip.decompress(raw)
         return json.loads(raw.decode("utf-8"))
     except (ValueError, TypeError, OSError, EOFError) as error:
-        raise HelmError("a Helm release record could not be decoded: %s" % error)
+        raise HelmError("a Helm release record could not be decoded: %s" % error) from error
 
 
 def cluster_version(release, cluster_name):
@@ -49,7 +51,9 @@ def cluster_version(release, cluster_name):
     try:
         documents = list(yaml_load_all(release.get("manifest") or ""))
     except Exception as error:  # the YAML library's errors have no common base below Exception
-        raise HelmError("the manifest of revision %s could not be read: %s" % (release.get("version"), error))
+        raise HelmError(
+            "the manifest of revision %s could not be read: %s" % (release.get("version"), error)
+        ) from error
     for document in documents:
         if not isinstance(document, dict) or document.get("kind") != "BookkeeperCluster":
             continue
@@ -144,8 +148,10 @@ def _environment(settings, directory):
     return env
 
 
-def run_rollback(binary, release_name, revision, namespace, settings, timeout=300):
-    """``helm rollback`` of the release to ``revision``; returns helm's output, raises HelmError."""
+def run_rollback(binary, release_name, revision, namespace, settings, timeout=None):
+    """``helm rollback`` of the release to ``revision``, stopped after ``timeout`` seconds (None: HELM_SECONDS);
+    returns helm's output, raises HelmError."""
+    timeout = HELM_SECONDS if timeout is None else max(1, min(timeout, HELM_SECONDS))
     argv = [binary, "rollback", release_name, str(revision), "--namespace", namespace]
     directory = tempfile.mkdtemp(prefix="bookkeeper-ops-helm-")
     try:
@@ -158,9 +164,11 @@ def run_rollback(binary, release_name, revision, namespace, settings, timeout=30
             check=False,
         )
     except OSError as error:
-        raise HelmError("cannot run %s: %s; install helm or give helm_binary" % (binary, error))
-    except subprocess.TimeoutExpired:
-        raise HelmError("helm rollback %s %d did not finish within %d s" % (release_name, revision, timeout))
+        raise HelmError("cannot run %s: %s; install helm or give helm_binary" % (binary, error)) from error
+    except subprocess.TimeoutExpired as error:
+        raise HelmError(
+            "helm rollback %s %d did not finish within %.0f s" % (release_name, revision, timeout)
+        ) from error
     finally:
         for name in os.listdir(directory):
             os.unlink(os.path.join(directory, name))

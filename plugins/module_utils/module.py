@@ -37,7 +37,9 @@ def connect(module):
             ),
         )
     client = connection.api_client(module.params)
-    return ClusterAPI(client, module.params["name"], module.params["namespace"])
+    # The module's timeout bounds every request it sends, and what its run waits on; bk_status has none, so each
+    # of its requests is bounded on its own (call.WINDOW_SECONDS).
+    return ClusterAPI(client, module.params["name"], module.params["namespace"], seconds=module.params.get("timeout"))
 
 
 def execute(module, operation):
@@ -58,8 +60,10 @@ def failure_result(error, with_diff):
     """What a task that failed with ``error`` returns besides its message."""
     if isinstance(error, errors.Refused):
         return {"changed": False, "refused": True}
-    if isinstance(error, errors.RunFailed):
+    if isinstance(error, (errors.RunFailed, errors.TimedOut)) and error.result is not None:
         result = dict(error.result)
+        if error.retryable:
+            result["retryable"] = True
         diff = result.pop("diff")
         if with_diff:
             result["diff"] = diff

@@ -4,6 +4,10 @@
 
 Refusals happen before the first write, so a refused request changes nothing.
 Check mode only reads, and returns the plan the run would follow.
+
+Each operation takes the clocks the runner takes: ``clock`` (the wall clock's
+aware UTC now, for what is recorded) and ``monotonic`` (for how long a run has
+taken), so that its time rules are tested without sleeping.
 """
 
 __metaclass__ = type
@@ -23,69 +27,86 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils import (
     waiting,
 )
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import LeaseHeld, Refused, RunFailed
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError, LeaseHeld, Refused, RunFailed
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import utcnow
 
 
-def _unchanged(snapshot):
-    """The result of a run that writes nothing: the cluster as ``snapshot`` shows it."""
+def _unchanged(snapshot, now):
+    """The result of a run that writes nothing: the cluster as ``snapshot`` shows it at ``now``."""
     status = summary.status_of(snapshot["cluster"])
     return {
         "changed": False,
-        "cluster": summary.summarize(snapshot),
+        "cluster": summary.summarize(snapshot, now),
         "diff": {"before": status, "after": status},
         "steps": [],
     }
 
 
-def _planned(snapshot, target, changed):
-    return dict(_unchanged(snapshot), changed=changed, plan=machine.plan(snapshot, target) if target else [])
+def _planned(snapshot, target, changed, now):
+    return dict(_unchanged(snapshot, now), changed=changed, plan=machine.plan(snapshot, target) if target else [])
 
 
-def _settled(snapshot, version):
+def _settled(snapshot, version, now):
     """True when the cluster asks for ``version``, is at it, and the core has nothing to write or repair."""
     if (snapshot["cluster"].get("spec") or {}).get("version") != version:
         return False
-    decision = machine.decide(snapshot, utcnow())
+    decision = machine.decide(snapshot, now)
     return decision.kind == machine.IDLE and decision.status is None and decision.effect is None
 
 
-def _drive_holding_lease(api, *, intent, version, options, first=None):
+def _drive_holding_lease(api, *, intent, version, options, clock, monotonic, first=None):
     """Under the Lease: run ``first`` (if any), set spec.version to ``version``, drive the rollout."""
-    started = time.monotonic()
-    api.acquire(utcnow())
+    started = monotonic()
+    api.acquire(clock())
     try:
         changed = bool(first and first())
         changed = _set_version(api, version) or changed
         try:
-            result = runner.drive(api, intent=intent, options=options)
+            result = runner.drive(api, intent=intent, options=options, clock=clock, monotonic=monotonic)
         except RunFailed as failure:
             failure.result["changed"] = True
             if options.auto_rollback and cond.is_true(
                 failure.result["diff"]["after"].get("conditions"), cond.ERROR, cond.UPGRADE_FAILED
             ):
-                remaining = options.timeout - (time.monotonic() - started)
+                remaining = options.timeout - (monotonic() - started)
                 # The rollback covers every bookie, not only the one the upgrade was asked to stop at.
-                _roll_back_automatically(api, failure, options.replace(timeout=max(remaining, 1), pod=None))
+                _roll_back_automatically(
+                    api,
+                    failure,
+                    options.replace(timeout=max(remaining, 1), pod=None),
+                    clock=clock,
+                    monotonic=monotonic,
+                )
             raise
-        result["changed"] = result["changed"] or changed
-        return result
-    finally:
+    except BaseException:
+        _release_after_failure(api)
+        raise
+    api.release()
+    result["changed"] = result["changed"] or changed
+    return result
+
+
+def _release_after_failure(api):
+    """Release the Lease of a run that failed, without hiding why it failed: a release the API server does not
+    answer (often the very failure) leaves the Lease to expire, and the next run takes it over."""
+    try:
         api.release()
+    except KubeError:
+        pass
 
 
-def _roll_back_automatically(api, failure, options):
+def _roll_back_automatically(api, failure, options, *, clock, monotonic):
     """After a failed upgrade: roll back to the last stable version, then raise what happened."""
     failed_steps = failure.result["steps"]
     target = failure.result["cluster"]["last_stable_version"]
     _set_version(api, target)
     try:
-        result = runner.drive(api, intent=machine.AUTO_ROLLBACK, options=options)
+        result = runner.drive(api, intent=machine.AUTO_ROLLBACK, options=options, clock=clock, monotonic=monotonic)
     except RunFailed as second:
         second.result.update(changed=True, rolled_back=False, steps=failed_steps + second.result["steps"])
         raise RunFailed(
             "%s; the automatic rollback to %s failed as well: %s" % (failure, target, second), second.result
-        )
+        ) from second
     done = result["cluster"]["current_version"] == target and not result["cluster"]["target_version"]
     result.update(changed=True, rolled_back=done, steps=failed_steps + result["steps"])
     raise RunFailed(
@@ -98,12 +119,12 @@ def _roll_back_automatically(api, failure, options):
     )
 
 
-def _as_the_machine_reads(snapshot):
+def _as_the_machine_reads(snapshot, now):
     """The cluster's status as machine.decide reads it, so that a request is admitted on what the run will see.
 
     (An Upgrading left True with no targetVersion, as the Pravega operator may leave it, is no upgrade.)
     """
-    return machine.refreshed(snapshot, utcnow())
+    return machine.refreshed(snapshot, now)
 
 
 def _check_pod(snapshot, pod):
@@ -138,10 +159,10 @@ def _set_version(api, version):
     )
 
 
-def upgrade(api, *, version, options):
+def upgrade(api, *, version, options, clock=utcnow, monotonic=time.monotonic):
     """Upgrade the cluster to ``version``, as ``options`` (a runner.RolloutOptions) say."""
     snapshot = api.observe()
-    observed = _as_the_machine_reads(snapshot)
+    observed = _as_the_machine_reads(snapshot, clock())
     verdict = admission.check_upgrade(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
@@ -153,13 +174,13 @@ def upgrade(api, *, version, options):
             "the annotation (kubectl annotate bk %s %s-) to upgrade"
             % (resource.ABORT_ANNOTATION, abort_reason, api.name, resource.ABORT_ANNOTATION)
         )
-    settled = _settled(snapshot, version)
+    settled = _settled(snapshot, version, clock())
     if options.check_mode:
-        return _planned(snapshot, "" if settled else version, not settled)
+        return _planned(snapshot, "" if settled else version, not settled, clock())
     if settled:
         # Nothing to write, so no Lease either: a rerun, a fleet or a reconcile on a done cluster costs one read.
-        return _unchanged(snapshot)
-    return _drive_holding_lease(api, intent=None, version=version, options=options)
+        return _unchanged(snapshot, clock())
+    return _drive_holding_lease(api, intent=None, version=version, options=options, clock=clock, monotonic=monotonic)
 
 
 def helm_revision(api, helm_options, last_stable):
@@ -173,7 +194,7 @@ def helm_revision(api, helm_options, last_stable):
     return choice.revision, entries
 
 
-def rollback(api, *, version=None, options, helm_options=None):
+def rollback(api, *, version=None, options, helm_options=None, clock=utcnow, monotonic=time.monotonic):
     """Roll back to the last stable version (or ``version``, which must be it); with ``helm_options``, through
     ``helm rollback``. ``options`` is a runner.RolloutOptions; its auto_rollback does not apply here.
 
@@ -181,7 +202,7 @@ def rollback(api, *, version=None, options, helm_options=None):
     last stable version), binary and the connection settings for helm.
     """
     snapshot = api.observe()
-    observed = _as_the_machine_reads(snapshot)
+    observed = _as_the_machine_reads(snapshot, clock())
     verdict = admission.check_rollback(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)
@@ -190,7 +211,7 @@ def rollback(api, *, version=None, options, helm_options=None):
     if helm_options:
         revision, entries = helm_revision(api, helm_options, verdict.target)
     if options.check_mode:
-        result = _planned(snapshot, verdict.target, True)
+        result = _planned(snapshot, verdict.target, True, clock())
         if helm_options:
             result.update(helm_revision=revision, helm_history=entries)
         return result
@@ -199,7 +220,12 @@ def rollback(api, *, version=None, options, helm_options=None):
         if (api.get_cluster().get("spec") or {}).get("version") == verdict.target:
             return False  # done by an earlier run, or by hand
         helm.run_rollback(
-            helm_options["binary"], helm_options["release"], revision, api.namespace, helm_options["settings"]
+            helm_options["binary"],
+            helm_options["release"],
+            revision,
+            api.namespace,
+            helm_options["settings"],
+            timeout=api.seconds_left(),
         )
         return True
 
@@ -212,13 +238,15 @@ def rollback(api, *, version=None, options, helm_options=None):
         version=verdict.target,
         options=options.replace(auto_rollback=False),
         first=helm_rollback if helm_options else None,
+        clock=clock,
+        monotonic=monotonic,
     )
     if helm_options:
         result.update(helm_revision=revision, helm_history=entries)
     return result
 
 
-def abort(api, *, reason=None, options):
+def abort(api, *, reason=None, options, clock=utcnow, monotonic=time.monotonic):
     """Stop the upgrade in progress before its next pod; it is then recorded as UpgradeFailed.
 
     The request is the cluster's abort annotation, so a run driving the upgrade
@@ -226,60 +254,77 @@ def abort(api, *, reason=None, options):
     this returns once the abort is recorded in the status, or fails after ``options.timeout``.
     """
     snapshot = api.observe()
-    observed = _as_the_machine_reads(snapshot)
+    observed = _as_the_machine_reads(snapshot, clock())
     active = machine.rollout_in_progress(observed)
     if active != machine.UPGRADE:
         last = observed.get("lastRollout") or {}
         if cond.is_true(observed["conditions"], cond.ERROR, cond.UPGRADE_FAILED) and last.get("result") == "Aborted":
-            return _planned(snapshot, "", False)
+            return _planned(snapshot, "", False, clock())
         state = "rolling back" if active == machine.ROLLBACK else "not upgrading"
         raise Refused(
             "there is no upgrade to abort: the cluster is %s (current version %s)"
             % (state, observed.get("currentVersion") or "unknown")
         )
     if options.check_mode:
-        return _planned(snapshot, "", True)
+        return _planned(snapshot, "", True, clock())
     api.annotate(resource.ABORT_ANNOTATION, reason or "requested")
     return waiting.wait_until(
-        functools.partial(_abort_recorded, api, before=summary.status_of(snapshot["cluster"]), options=options),
+        functools.partial(
+            _abort_recorded,
+            api,
+            before=summary.status_of(snapshot["cluster"]),
+            options=options,
+            clock=clock,
+            monotonic=monotonic,
+        ),
         timeout=options.timeout,
         pause=api.wait_for_cluster_change,  # the status that records the abort, written by whichever run drives
         timed_out=lambda: (
             "the abort was requested (annotation %s) but the run driving the upgrade did not record "
             "it within %d s" % (resource.ABORT_ANNOTATION, options.timeout)
         ),
+        monotonic=monotonic,
     )
 
 
-def _abort_recorded(api, *, before, options):
+def _abort_recorded(api, *, before, options, clock, monotonic):
     """One look after an abort was requested: the result once the abort is recorded (or at once without wait).
 
     With no other run holding the Lease, this run records it; else the run that holds it does, at its next look.
     """
     try:
-        api.acquire(utcnow())
+        api.acquire(clock())
     except LeaseHeld:
         pass
     else:
         try:
-            runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
+            runner.drive(
+                api,
+                options=runner.RolloutOptions(wait=False, timeout=options.timeout),
+                clock=clock,
+                monotonic=monotonic,
+            )
         except RunFailed:
             pass  # the abort, recorded as UpgradeFailed
         finally:
             api.release()
-    result = runner.Run(api, utcnow, before=before).result()
+    result = runner.Run(api, clock, before=before).result()
     result["changed"] = True
     result["aborted"] = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)
     return result if result["aborted"] or not options.wait else None
 
 
-def status(api, *, condition=None, check_mode=False):
+def status(api, *, condition=None, check_mode=False, clock=utcnow):
     """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules."""
 
     def attempt():
         snapshot = api.observe()
         before = summary.status_of(snapshot["cluster"])
-        result = {"changed": False, "cluster": summary.summarize(snapshot), "diff": {"before": before, "after": before}}
+        result = {
+            "changed": False,
+            "cluster": summary.summarize(snapshot, clock()),
+            "diff": {"before": before, "after": before},
+        }
         if not condition:
             return result
         after = dict(before)
@@ -287,7 +332,7 @@ def status(api, *, condition=None, check_mode=False):
             cond.with_defaults(before.get("conditions")),
             condition["type"],
             condition["status"],
-            utcnow(),
+            clock(),
             condition.get("reason") or "",
             condition.get("text") or "",
         )
@@ -298,7 +343,7 @@ def status(api, *, condition=None, check_mode=False):
         if check_mode:
             return result
         api.write_status(snapshot["cluster"], after)
-        result["cluster"] = summary.summarize(api.observe())
+        result["cluster"] = summary.summarize(api.observe(), clock())
         return result
 
     return waiting.retry_conflicts(
@@ -306,7 +351,7 @@ def status(api, *, condition=None, check_mode=False):
     )
 
 
-def deploy(api, *, spec, crd=None, options):
+def deploy(api, *, spec, crd=None, options, clock=utcnow, monotonic=time.monotonic):
     """Create or update the cluster resource and its workload; a repeated run changes nothing.
 
     ``options`` is a runner.RolloutOptions: its wait, timeout and check_mode apply.
@@ -346,14 +391,16 @@ def deploy(api, *, spec, crd=None, options):
             "diff": {"before": observed, "after": observed},
         }
     if options.wait:
-        _wait_ready(api, options.timeout)
-    result = runner.drive(api, options=runner.RolloutOptions(wait=False, timeout=options.timeout))
+        _wait_ready(api, options.timeout, monotonic)
+    result = runner.drive(
+        api, options=runner.RolloutOptions(wait=False, timeout=options.timeout), clock=clock, monotonic=monotonic
+    )
     result["changed"] = result["changed"] or bool(changed)
     result["applied"] = changed
     return result
 
 
-def _wait_ready(api, timeout):
+def _wait_ready(api, timeout, monotonic):
     state = {}
 
     def ready():
@@ -373,4 +420,5 @@ def _wait_ready(api, timeout):
                 ", ".join(state["members"]["unready"] or []) or "pods not created yet",
             )
         ),
+        monotonic=monotonic,
     )

@@ -19,7 +19,7 @@ import time
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import health as health_checks
 from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary, waiting
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import RunFailed
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import RunFailed, TimedOut
 
 
 def utcnow():
@@ -76,6 +76,7 @@ class Run:
         self.before = before  # the status as the first look saw it
         self.decision = None
         self.blocked = ""  # why the last decision could not be carried out yet, or ""
+        self.snapshot = None  # what the last look observed
 
     def record(self, decision, note=""):
         message = note or decision.message
@@ -92,11 +93,18 @@ class Run:
 
     def result(self):
         """The run's result: its steps, and the cluster as it is now."""
-        snapshot = self.api.observe()
+        return self._result(self.api.observe())
+
+    def reached(self):
+        """The run's result as its last look saw the cluster, without asking again (the API server may be
+        why the run is out of time); None before a first look."""
+        return None if self.snapshot is None else self._result(self.snapshot)
+
+    def _result(self, snapshot):
         return {
             "changed": self.changed,
             "steps": self.steps,
-            "cluster": summary.summarize(snapshot),
+            "cluster": summary.summarize(snapshot, self.clock()),
             "diff": {"before": self.before, "after": summary.status_of(snapshot["cluster"])},
         }
 
@@ -128,6 +136,7 @@ class Run:
         ``health`` is the health_check option: the check runs when the core asks for it.
         """
         snapshot = self.api.observe()
+        self.snapshot = snapshot
         if self.before is None:
             self.before = summary.status_of(snapshot["cluster"])
         if stop and stop(snapshot):
@@ -179,7 +188,8 @@ def pod_done(pod_name):
 
 
 def drive(api, *, options, intent=None, clock=utcnow, monotonic=time.monotonic):
-    """Run the state machine; returns the result dict, raises RunFailed or KubeError.
+    """Run the state machine; returns the result dict, raises RunFailed, TimedOut (carrying what the run
+    reached) or KubeError.
 
     With ``options.pod``, a waiting run ends once that pod is Ready on the target
     version. ``options.health`` is the health_check option: the check runs when
@@ -187,13 +197,18 @@ def drive(api, *, options, intent=None, clock=utcnow, monotonic=time.monotonic):
     """
     stop = pod_done(options.pod) if options.pod else None
     run = Run(api, clock)
+
+    def timed_out():
+        raise TimedOut(
+            "timed out after %d s while the cluster was at step '%s': %s; the run can be resumed by running "
+            "it again" % (options.timeout, run.decision.kind, run.blocked or run.decision.message),
+            run.reached(),
+        )
+
     return waiting.wait_until(
         functools.partial(run.look, options=options, stop=stop, intent=intent),
         timeout=options.timeout,
         pause=run.pause,
-        timed_out=lambda: (
-            "timed out after %d s while the cluster was at step '%s': %s; the run can be resumed by running "
-            "it again" % (options.timeout, run.decision.kind, run.blocked or run.decision.message)
-        ),
+        timed_out=timed_out,
         monotonic=monotonic,
     )

@@ -10,17 +10,18 @@ import datetime
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, machine, pods, reconcile, resource, versions
 
-_LOOSE = faults.Limits(
-    restart_threshold=3, unschedulable_grace=datetime.timedelta(0), pull_error_grace=datetime.timedelta(0)
-)
-
 
 def status_of(cluster):
     return copy.deepcopy(cluster.get("status") or {})
 
 
 def _pod(pod, now):
-    fault = None if pods.is_ready(pod) else faults.classify(pod, now, _LOOSE)
+    """One pod as bk_status shows it, its fault judged as a run judges it (faults.DEFAULT_LIMITS): ``fault`` is
+    what would fail a rollout now; ``fault_in_grace`` is a fault the pod shows that fails it only if it lasts."""
+    fault = in_grace = None
+    if not pods.is_ready(pod):
+        fault = faults.classify(pod, now)
+        in_grace = None if fault else faults.classify(pod, now, faults.NO_GRACE)
     return {
         "name": pods.name(pod),
         "version": pods.version(pod),
@@ -29,6 +30,7 @@ def _pod(pod, now):
         "terminating": pods.is_terminating(pod),
         "waiting_reason": faults.waiting_reason(pod),
         "fault": fault.reason if fault else "",
+        "fault_in_grace": in_grace.reason if in_grace else "",
     }
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, TimedOut
 
 # The longest pause between two looks: it bounds how late a deadline or a grace
 # period is noticed and keeps the Lease renewed.
@@ -23,9 +23,10 @@ def wait_until(look, *, timeout, pause, timed_out, monotonic=time.monotonic):
     """Call ``look()`` until it returns a true value, and return that value.
 
     Between two looks, call ``pause(seconds)`` with the seconds left (at most
-    MAX_PAUSE). After ``timeout`` seconds, raise a retryable KubeError whose text
+    MAX_PAUSE). After ``timeout`` seconds, raise TimedOut with the text
     ``timed_out()`` gives: it is called then, so that it can tell what the last
-    look saw (or raise the last look's own error, when that says more).
+    look saw (or raise an error of its own that says more: the last look's, or a
+    TimedOut carrying what the run reached).
     """
     started = monotonic()
     while True:
@@ -34,7 +35,7 @@ def wait_until(look, *, timeout, pause, timed_out, monotonic=time.monotonic):
             return value
         remaining = timeout - (monotonic() - started)
         if remaining <= 0:
-            raise KubeError(timed_out(), retryable=True)
+            raise TimedOut(timed_out())
         pause(min(remaining, MAX_PAUSE))
 
 
@@ -49,7 +50,7 @@ def retry_conflicts(attempt, *, gave_up, limit=MAX_CONFLICTS):
     while True:
         try:
             return attempt()
-        except Conflict:
+        except Conflict as conflict:
             conflicts += 1
             if conflicts > limit:
-                raise KubeError(gave_up, retryable=True)
+                raise KubeError(gave_up, retryable=True) from conflict

@@ -116,10 +116,10 @@ def run_module(module, arguments, environ):
     )
     try:
         stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as expired:
         kill_tree(process.pid)  # a module left running would write during the next case
         stdout, stderr = process.communicate()
-        raise AssertionError("the module still ran after 120 s: %s" % (stdout + stderr)[-3000:])
+        raise AssertionError("the module still ran after 120 s: %s" % (stdout + stderr)[-3000:]) from expired
     done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     output = done.stdout + done.stderr
     marker = "localhost | "

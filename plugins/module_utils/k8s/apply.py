@@ -27,8 +27,8 @@ def _path(obj):
     return "%s/%s/%s" % (prefix, plural, metadata["name"])
 
 
-def send(client, path, method, body=None, query=None, content_type="application/json"):
-    """One request by path, answered as a dict."""
+def send(client, path, method, body=None, query=None, content_type="application/json", _request_timeout=None):
+    """One request by path, answered as a dict; ``_request_timeout`` as the Kubernetes client takes it."""
     response = client.call_api(
         path,
         method,
@@ -38,6 +38,7 @@ def send(client, path, method, body=None, query=None, content_type="application/
         auth_settings=["BearerToken"],
         _preload_content=False,
         _return_http_data_only=True,
+        _request_timeout=_request_timeout,
     )
     return call.decode(response)
 
@@ -49,16 +50,17 @@ def _comparable(obj):
     return result
 
 
-def apply_object(client, obj, dry_run=False):
-    """Server-side apply ``obj``; returns (changed, applied object). Dry run writes nothing."""
+def apply_object(client, door, obj, dry_run=False):
+    """Server-side apply ``obj`` through ``door`` (a call.Door); returns (changed, applied object). Dry run writes
+    nothing."""
     path = _path(obj)
     what = "applying %s %s" % (obj["kind"], obj["metadata"]["name"])
     try:
-        existing = call.request(what, send, client, path, "GET")
+        existing = door.request(what, send, client, path, "GET")
     except errors.NotFound:
         existing = None
     query = [("fieldManager", resource.FIELD_MANAGER), ("force", "true")]
     if dry_run:
         query.append(("dryRun", "All"))
-    applied = call.request(what, send, client, path, "PATCH", obj, query, "application/apply-patch+yaml")
+    applied = door.request(what, send, client, path, "PATCH", obj, query, "application/apply-patch+yaml")
     return _comparable(existing) != _comparable(applied), applied

@@ -4,7 +4,8 @@
 
 Status goes through the status subresource guarded by resourceVersion, pod
 templates are patched, pods evicted, events recorded; every request goes
-through call.request, and every watch through watch.follow.
+through the connection's call.Door, bounded by the run's ``seconds``, and every
+watch through watch.follow.
 """
 
 __metaclass__ = type
@@ -26,14 +27,15 @@ except ImportError:  # connection.KUBERNETES_IMPORT_ERROR reports it
 
 
 class ClusterAPI(ClusterAdapter):
-    def __init__(self, client, name, namespace, holder=None):
+    def __init__(self, client, name, namespace, holder=None, seconds=None):
         self.name = name
         self.namespace = namespace
         self.client = client
+        self.door = call.Door(client.configuration.host, seconds=seconds)
         self.core = k8s.CoreV1Api(client)
         self.apps = k8s.AppsV1Api(client)
         self.custom = k8s.CustomObjectsApi(client)
-        self.lease = Lease(client, name, namespace, holder)
+        self.lease = Lease(client, self.door, name, namespace, holder)
         self.pods_version = ""
         self.cluster_version = ""
 
@@ -52,7 +54,7 @@ class ClusterAPI(ClusterAdapter):
         if not self.name:
             raise errors.KubeError("%s: the cluster name is empty" % what)
         try:
-            return call.request(
+            return self.door.request(
                 what, self.custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, PLURAL, self.name
             )
         except errors.NotFound as missing:
@@ -61,7 +63,7 @@ class ClusterAPI(ClusterAdapter):
             raise errors.KubeError(
                 "the BookkeeperCluster resource type (%s) is not installed on this cluster; install its CRD, for "
                 "example with the bookkeeper.ops.deploy role" % resource.API_VERSION
-            )
+            ) from missing
 
     def observe(self):
         cluster = self.get_cluster()
@@ -70,7 +72,7 @@ class ClusterAPI(ClusterAdapter):
         for component in resource.COMPONENTS:
             workload_name = resource.workload_name(self.name, component)
             try:
-                workload = call.read(
+                workload = self.door.read(
                     "reading StatefulSet %s/%s" % (self.namespace, workload_name),
                     self.apps.read_namespaced_stateful_set,
                     workload_name,
@@ -78,7 +80,7 @@ class ClusterAPI(ClusterAdapter):
                 )
             except errors.NotFound:
                 workload = None
-            pod_list = call.read(
+            pod_list = self.door.read(
                 "listing the pods of %s/%s" % (self.namespace, self.name),
                 self.core.list_namespaced_pod,
                 self.namespace,
@@ -89,7 +91,7 @@ class ClusterAPI(ClusterAdapter):
         return {"cluster": cluster, "components": components}
 
     def helm_release_records(self, release):
-        secrets = call.read(
+        secrets = self.door.read(
             "reading the history of Helm release %s/%s" % (self.namespace, release),
             self.core.list_namespaced_secret,
             self.namespace,
@@ -106,7 +108,7 @@ class ClusterAPI(ClusterAdapter):
         reach gives its 502/503 answer. Not retried: the health check asks again at the next step."""
         url = "/api/v1/namespaces/%s/pods/%s:%d/proxy/%s" % (self.namespace, pod_name, port, path.lstrip("/"))
         try:
-            response = call.request(
+            response = self.door.request(
                 "asking pod %s/%s" % (self.namespace, pod_name),
                 self.client.call_api,
                 url,
@@ -115,8 +117,8 @@ class ClusterAPI(ClusterAdapter):
                 auth_settings=["BearerToken"],
                 _preload_content=False,
                 _return_http_data_only=False,
-                _request_timeout=timeout,
-                retries=(),
+                retry=False,
+                ceiling=timeout,
             )
             return response[1], response[0].data.decode("utf-8", "replace")
         except errors.KubeError as error:
@@ -126,7 +128,7 @@ class ClusterAPI(ClusterAdapter):
 
     # Writing
     def _replace(self, what, replace, body):
-        return call.request(what, replace, GROUP, VERSION, self.namespace, PLURAL, self.name, body)
+        return self.door.request(what, replace, GROUP, VERSION, self.namespace, PLURAL, self.name, body)
 
     def write_status(self, cluster, status):
         body = copy.deepcopy(cluster)
@@ -151,7 +153,7 @@ class ClusterAPI(ClusterAdapter):
                 }
             }
         }
-        call.request(
+        self.door.request(
             "updating the pod template of StatefulSet %s/%s" % (self.namespace, effect["workload"]),
             self.apps.patch_namespaced_stateful_set,
             effect["workload"],
@@ -166,13 +168,13 @@ class ClusterAPI(ClusterAdapter):
             delete_options=k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=pod_uid)),
         )
         try:
-            call.request(
+            self.door.request(
                 "evicting pod %s/%s" % (self.namespace, pod_name),
                 self.core.create_namespaced_pod_eviction,
                 pod_name,
                 self.namespace,
                 body,
-                retries=(),
+                retry=False,
             )
         except errors.KubeError as error:
             if error.status == 429 or "PodDisruptionBudget" in error.reason:
@@ -211,7 +213,7 @@ class ClusterAPI(ClusterAdapter):
             "reportingComponent": resource.FIELD_MANAGER,
             "reportingInstance": self.lease.holder,
         }
-        call.request(
+        self.door.request(
             "recording event %r on BookkeeperCluster %s/%s" % (event["reason"], self.namespace, self.name),
             self.core.create_namespaced_event,
             self.namespace,
@@ -219,7 +221,7 @@ class ClusterAPI(ClusterAdapter):
         )
 
     def annotate(self, key, value):
-        call.request(
+        self.door.request(
             "annotating BookkeeperCluster %s/%s with %s" % (self.namespace, self.name, key),
             self.custom.patch_namespaced_custom_object,
             GROUP,
@@ -231,12 +233,16 @@ class ClusterAPI(ClusterAdapter):
         )
 
     def apply(self, obj, dry_run=False):
-        return apply.apply_object(self.client, obj, dry_run)
+        return apply.apply_object(self.client, self.door, obj, dry_run)
 
     # Waiting
+    def seconds_left(self):
+        return self.door.seconds_left()
+
     def follow_pods(self, seconds, version=""):
         """The cluster's pods and their changes, as watch.follow gives them; ``seconds`` per watch request."""
         return watch.follow(
+            self.door,
             "watching the pods of %s/%s" % (self.namespace, self.name),
             self.core.list_namespaced_pod,
             self.namespace,
@@ -249,6 +255,7 @@ class ClusterAPI(ClusterAdapter):
     def follow_cluster(self, seconds, version=""):
         """The cluster resource and its changes, as watch.follow gives them; ``seconds`` per watch request."""
         return watch.follow(
+            self.door,
             self._what("watching"),
             self.custom.list_namespaced_custom_object,
             GROUP,
@@ -283,7 +290,7 @@ class ClusterAPI(ClusterAdapter):
 
         def served():
             try:
-                call.request(
+                self.door.request(
                     "waiting for the BookkeeperCluster resource type to be served",
                     self.custom.list_namespaced_custom_object,
                     GROUP,

@@ -44,11 +44,11 @@ def _boolean(value, origin):
     """``value`` as a bool by Ansible's rules; anything else is refused, so that a typo never turns TLS checks off."""
     try:
         return boolean(value, strict=True)
-    except TypeError:
+    except TypeError as error:
         raise KubeError(
             "%s is %r, which is not a boolean: use %s for true or %s for false (in any letter case)"
             % (origin, value, _SPELLINGS[True], _SPELLINGS[False])
-        )
+        ) from error
 
 
 def _from_text(option, origin, raw):
@@ -142,7 +142,7 @@ def _load(settings, environ, configuration):
             persist_config=False,
         )
     except ConfigException as error:
-        raise ConfigException(service_account + str(error))
+        raise ConfigException(service_account + str(error)) from error
 
 
 def _override(configuration, settings):
@@ -187,8 +187,10 @@ def api_client(params, environ=None):
             raise KubeError(
                 "cannot load the Kubernetes connection settings (%s): give kubeconfig (a path or a dict), host with "
                 "api_key or a client certificate and key, or set K8S_AUTH_KUBECONFIG / KUBECONFIG" % error
-            )
+            ) from error
     _override(configuration, settings)
+    # urllib3 would retry a timed-out read three times on its own, unseen by call.Door's time rules.
+    configuration.retries = False
     refresh = configuration.refresh_api_key_hook
     if refresh is not None:
         # Before each request, a kubeconfig with a token or the pod's service account writes its server and

@@ -16,7 +16,6 @@ import uuid
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call
 
 try:
     from kubernetes import client as k8s
@@ -51,7 +50,8 @@ def holder_is_dead(holder):
 class Lease:
     """The Lease of one cluster, taken, renewed and released by ``holder``."""
 
-    def __init__(self, client, cluster_name, namespace, holder=None):
+    def __init__(self, client, door, cluster_name, namespace, holder=None):
+        self.door = door  # a call.Door
         self.coordination = k8s.CoordinationV1Api(client)
         self.cluster_name = cluster_name
         self.namespace = namespace
@@ -81,7 +81,9 @@ class Lease:
     def read(self):
         """The Lease as a dict, or None when there is none."""
         try:
-            return call.read(self._what("reading"), self.coordination.read_namespaced_lease, self.name, self.namespace)
+            return self.door.read(
+                self._what("reading"), self.coordination.read_namespaced_lease, self.name, self.namespace
+            )
         except errors.NotFound:
             return None
 
@@ -93,7 +95,7 @@ class Lease:
         lease = self.read()
         try:
             if lease is None:
-                call.request(
+                self.door.request(
                     self._what("taking"), self.coordination.create_namespaced_lease, self.namespace, self._body(now)
                 )
             else:
@@ -107,18 +109,18 @@ class Lease:
                 )
                 if holder and holder != self.holder and expires and expires > now and not holder_is_dead(holder):
                     raise errors.LeaseHeld(self._held_message(holder, expires))
-                call.request(
+                self.door.request(
                     self._what("taking"),
                     self.coordination.replace_namespaced_lease,
                     self.name,
                     self.namespace,
                     self._body(now, lease),
                 )
-        except errors.Conflict:
+        except errors.Conflict as conflict:
             # Another run wrote it between our read and our write, unless a retried write of ours had.
             holder = self._holder(self.read())
             if holder != self.holder:
-                raise errors.LeaseHeld(self._held_message(holder, None))
+                raise errors.LeaseHeld(self._held_message(holder, None)) from conflict
         self.renewed = now
 
     def _held_message(self, holder, expires):
@@ -140,7 +142,7 @@ class Lease:
         lease = self.read()
         if self._holder(lease) != self.holder:
             raise errors.KubeError("lost Lease %s/%s to another run; stopping" % (self.namespace, self.name), True)
-        call.request(
+        self.door.request(
             self._what("renewing"),
             self.coordination.replace_namespaced_lease,
             self.name,
@@ -160,7 +162,7 @@ class Lease:
             preconditions=k8s.V1Preconditions(resource_version=lease["metadata"]["resourceVersion"])
         )
         try:
-            call.request(
+            self.door.request(
                 self._what("releasing"),
                 self.coordination.delete_namespaced_lease,
                 self.name,

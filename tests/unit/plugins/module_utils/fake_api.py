@@ -76,6 +76,9 @@ class FakeAPI(ClusterAdapter):
     def emit_event(self, cluster, event, now):
         self.writes.append(("event", event["reason"]))
 
+    def seconds_left(self):
+        return None
+
     def wait_for_change(self, seconds):
         self.waits += 1
         self.seconds += seconds

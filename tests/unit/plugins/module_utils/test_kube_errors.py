@@ -9,8 +9,8 @@ from kubernetes.client.rest import ApiException
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection, lease, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import cluster as cluster_module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, lease, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone.utc)
@@ -29,10 +29,24 @@ def raising(error):
     return call
 
 
+class Clock:
+    """The door's clock: its pauses pass at once."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
 @pytest.fixture
-def api(monkeypatch):
-    monkeypatch.setattr(call, "RETRY_DELAYS", ())
+def api():
     cluster = ClusterAPI(connection.k8s.ApiClient(connection.k8s.Configuration()), "bk", "pravega", holder="me/1/x")
+    clock = Clock()
+    cluster.door.monotonic, cluster.door.sleep = clock, clock.sleep
     cluster.core = types.SimpleNamespace()
     cluster.custom = types.SimpleNamespace()
     cluster.lease.coordination = types.SimpleNamespace()
@@ -148,12 +162,11 @@ def test_renew_and_release(api):
         api.release()
 
 
-def test_lease_writes_are_retried_and_an_unanswered_one_is_a_retryable_error(api, monkeypatch):
-    monkeypatch.setattr(call, "RETRY_DELAYS", (0,))
+def test_lease_writes_are_retried_and_an_unanswered_one_is_a_retryable_error(api):
     api.lease.read = lambda: None
     answers = [OSError("reset"), None]
 
-    def create(*args):
+    def create(*args, **kwargs):
         answer = answers.pop(0)
         if answer:
             raise answer
@@ -163,7 +176,7 @@ def test_lease_writes_are_retried_and_an_unanswered_one_is_a_retryable_error(api
     assert api.lease.renewed == NOW and answers == []
     api.lease.coordination.create_namespaced_lease = raising(OSError("refused"))
     with pytest.raises(
-        errors.KubeError, match="taking Lease pravega/bookkeeper-ops-bk: the API server did not"
+        errors.KubeError, match="taking Lease pravega/bookkeeper-ops-bk: the API server at http://localhost did not"
     ) as down:
         api.acquire(NOW)
     assert down.value.retryable

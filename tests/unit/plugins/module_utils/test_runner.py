@@ -2,7 +2,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, machine, operations, runner, versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError, TimedOut
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.test_admission import status_with
@@ -76,8 +76,11 @@ def test_endless_conflicts_give_a_retryable_error():
 def test_an_eviction_blocked_by_a_budget_is_the_reason_for_waiting():
     api = FakeAPI("0.14.0")
     api.blocked = "eviction of pod bk-bookie-0 is blocked by a PodDisruptionBudget: Cannot evict pod"
-    with pytest.raises(KubeError) as failed:
+    with pytest.raises(TimedOut) as failed:
         drive(api, timeout=12)
+    assert not isinstance(failed.value, KubeError), "running out of time is no API failure"
+    reached = failed.value.result
+    assert reached["steps"][-1]["step"] == "replace_pod" and reached["cluster"]["target_version"] == "0.14.0"
     assert str(failed.value) == (
         "timed out after 12 s while the cluster was at step 'replace_pod': eviction of pod bk-bookie-0 is blocked by "
         "a PodDisruptionBudget: Cannot evict pod; the run can be resumed by running it again"
@@ -129,15 +132,32 @@ def test_operations_upgrade_check_mode_returns_the_plan_and_writes_nothing():
 
 def test_operations_upgrade_sets_the_version_under_the_lease():
     api = FakeAPI("0.13.0")
-    original = runner.drive
-    try:
-        runner.drive = lambda api_, **arguments: original(api_, clock=api.clock, monotonic=api.monotonic, **arguments)
-        result = operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=True, timeout=3600))
-    finally:
-        runner.drive = original
+    result = operations.upgrade(
+        api,
+        version="0.14.0",
+        options=RolloutOptions(wait=True, timeout=3600),
+        clock=api.clock,
+        monotonic=api.monotonic,
+    )
     assert api.writes[0] == ("version", "0.14.0")
     assert api.lease[0] == "acquire" and api.lease[-1] == "release"
     assert result["cluster"]["current_version"] == "0.14.0"
+
+
+def test_operations_run_on_the_clocks_they_are_given_so_their_time_rules_need_no_sleep():
+    api = FakeAPI("0.13.0", {"0.14.0": "slow"})
+    with pytest.raises(TimedOut) as late:
+        operations.upgrade(
+            api,
+            version="0.14.0",
+            options=RolloutOptions(wait=True, timeout=40),
+            clock=api.clock,
+            monotonic=api.monotonic,
+        )
+    assert api.seconds == 40, "the run ended on the fake clock's deadline"
+    assert "timed out after 40 s while the cluster was at step 'wait'" in str(late.value)
+    assert late.value.retryable and {step["time"] for step in late.value.result["steps"]} == {"2026-11-24T09:00:00Z"}
+    assert api.lease[-1] == "release", "a run out of time still releases its Lease"
 
 
 def test_operations_rollback_refuses_a_healthy_cluster_and_accepts_a_failed_one():

@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import waiting
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, NotFound
+from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, NotFound, TimedOut
 
 
 class Clock:
@@ -37,7 +37,7 @@ def test_wait_until_asks_for_the_timeout_text_at_the_deadline_after_the_last_loo
         seen.append(clock.now)
         return False
 
-    with pytest.raises(KubeError) as late:
+    with pytest.raises(TimedOut) as late:
         waiting.wait_until(
             look, timeout=12, pause=clock.pause, timed_out=lambda: "never ready at %d" % seen[-1], monotonic=clock
         )
