@@ -37,7 +37,7 @@ CONNECT_SECONDS = 5.0
 # The longest one attempt waits for its answer: reads, writes and the Lease (a Lease lasts 30 s, renewed each 10 s).
 ATTEMPT_SECONDS = 20.0
 # How long a request is retried when no run bounds it, or while its address has never answered.
-WINDOW_SECONDS = 45.0
+WINDOW_SECONDS = 30.0
 # What a run's closing requests may take past the run's end: one attempt.
 GRACE_SECONDS = ATTEMPT_SECONDS
 # A watch's read waits this much longer than its server-side timeoutSeconds: a stream silent past that is dead.
@@ -61,7 +61,7 @@ def attempt_timeout(*, now, window_ends, run_ends, ceiling=ATTEMPT_SECONDS):
         limits.append(window_ends - now)
     if run_ends is not None:
         limits.append(run_ends + GRACE_SECONDS - now)
-    read = min(limits)
+    read = round(min(limits), 1)  # tenths: urllib3 quotes the timeout in its message
     if read < SHORTEST_ATTEMPT:
         return None
     return Timeout(min(CONNECT_SECONDS, read), read)

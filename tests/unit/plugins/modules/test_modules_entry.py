@@ -60,7 +60,7 @@ def test_wrong_options_are_refused_naming_the_option(main, arguments, problem, c
 
 
 def test_an_unreachable_cluster_is_a_retryable_failure(capsys, monkeypatch):
-    monkeypatch.setattr(call, "RETRY_DELAYS", (0.01,))
+    monkeypatch.setattr(call, "WINDOW_SECONDS", 1.0)
     result = run_main(
         bk_status.main,
         {"name": "bk", "host": "https://127.0.0.1:9", "api_key": "secret-token", "validate_certs": False},
