@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/drill.py [--kills 20] [--replicas 10] [--restarts 3] [--races 3] [--seed 7]
 
-(``make drill`` runs it with the defaults.) It starts the local cluster bk-drill
+(``make drill`` runs it with the defaults; ``--only freeze`` runs one drill.) It starts the local cluster bk-drill
 (BK_CLUSTER_NAME=bk-drill, pods Ready 1 s after they start) and removes it at the end
-(``--keep`` leaves it). Three drills, each on 10-bookie clusters:
+(``--keep`` leaves it). Four drills, each on 10-bookie clusters:
 
 * kill: ``ansible-playbook playbooks/upgrade.yml`` is killed with SIGKILL at a random moment
   (uniform over the first ``--kill-window`` seconds), alternately the playbook with every
@@ -18,6 +18,12 @@
   started again a few seconds later; the run must succeed, or fail saying it is retryable,
   and a rerun must complete. Alternately the upgrade playbook and one bk_upgrade task
   (wait: true).
+* freeze: the kube-apiserver of bk-drill is paused (SIGSTOP) in the middle of an upgrade driven by one bk_upgrade
+  task and resumed (SIGCONT) after ``--pauses`` seconds (30 and 75 in turn: longer than a request's timeout, and
+  longer than the controllers' leader-election deadlines), with timeouts of ``--freeze-timeouts``. The run must
+  carry on, or fail saying it is retryable, within its timeout plus one request's grace; never two bookies
+  unavailable; the next run must finish (after a long pause it relies on scripts/cluster/keepalive.py having
+  started the controller manager and scheduler again).
 * race: two ``bk_upgrade`` runs (wait: true) start at once on one cluster: exactly one must
   succeed, the other must fail naming the run holding the Lease, and the audit log must show
   exactly one eviction per bookie.
@@ -43,7 +49,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
@@ -57,6 +63,10 @@ STATE = WORKDIR / "kwok" / "clusters" / NAME
 VERSIONS = ["0.11.0", "0.12.0", "0.13.0", "0.14.0", "0.15.0"]
 BIN = os.path.dirname(sys.executable)
 CONDITIONS_FALSE = ("Upgrading", "Error", "RollbackInProgress", "HealthCheckFailing")
+# scripts/cluster/keepalive.py starts these again when a long pause of the API server makes them exit.
+KEPT_ALIVE = ("kube-controller-manager", "kube-scheduler")
+# What a module run takes before its first request and after its last (ansible's start, the module's import).
+STARTUP_SECONDS = 10.0
 
 
 def kubectl(*args, check=True):
@@ -537,6 +547,119 @@ def restart_drill(client, kubeconfig, options, rng, started):
     }, violations
 
 
+# Drill (d): the API server paused (SIGSTOP) mid-rollout, then resumed (SIGCONT)
+def apiserver_pid():
+    pid = int((STATE / "pids" / "kube-apiserver.pid").read_text().strip())
+    if "clusters/%s/" % NAME not in cmdline(pid):
+        raise RuntimeError("pid %d is not the kube-apiserver of %s" % (pid, NAME))
+    return pid
+
+
+def controller_pids():
+    return {name: (STATE / "pids" / ("%s.pid" % name)).read_text().strip() for name in KEPT_ALIVE}
+
+
+def freeze_drill(client, kubeconfig, options, rng):
+    """Each trial pauses the API server for one of ``options.pauses`` seconds while a bk_upgrade task (``timeout``
+    from ``options.freeze_timeouts``, in turn) replaces bookies, then resumes it. The run must carry on or fail
+    saying it is retryable, and end within its timeout plus one request's grace; the next run must finish."""
+    chain = Chain(client, "drill-freeze", options.replicas)
+    rows, violations = [], []
+    limit_margin = call.GRACE_SECONDS + STARTUP_SECONDS
+    for trial in range(1, options.freezes + 1):
+        pause = options.pauses[(trial - 1) % len(options.pauses)]
+        timeout = options.freeze_timeouts[(trial - 1) % len(options.freeze_timeouts)]
+        api, source, target = chain.next()
+        arguments = {"name": "bk", "namespace": api.namespace, "version": target, "timeout": timeout}
+        command = [os.path.join(BIN, "ansible"), "localhost", "-m", "bookkeeper.ops.bk_upgrade"]
+        command += ["-a", json.dumps(arguments)]
+        before = controller_pids()
+        with PodWatch(client, api.namespace, options.replicas) as watch:
+            began = time.monotonic()
+            run = start(command, kubeconfig)
+            wanted = rng.randint(2, options.replicas - 3)
+            while pods_on(api.namespace, target) < wanted and run.poll() is None:
+                time.sleep(0.1)
+            frozen = apiserver_pid()
+            paused_at = time.monotonic()
+            os.kill(frozen, signal.SIGSTOP)
+            try:
+                time.sleep(pause)
+            finally:
+                os.kill(frozen, signal.SIGCONT)
+            output, _unused = run.communicate(timeout=timeout + 600)
+            took = time.monotonic() - began
+            outcome = "carried on" if run.returncode == 0 else "failed"
+            message = ""
+            if run.returncode != 0:
+                lines = [line for line in output.splitlines() if '"msg"' in line]
+                message = lines[-1].strip() if lines else output[-300:]
+                if '"retryable": true' not in output:
+                    violations.append("freeze %d: failed without saying it is retryable: %s" % (trial, message))
+            if took > timeout + limit_margin:
+                violations.append(
+                    "freeze %d: ran %.0f s, past its timeout %d s + %.0f s" % (trial, took, timeout, limit_margin)
+                )
+            if took > pause + timeout + STARTUP_SECONDS:
+                violations.append("freeze %d: ran %.0f s, past pause + timeout" % (trial, took))
+            rerun_took = 0.0
+            rerun_at = time.monotonic()
+            rerun = start(upgrade_task(api.namespace, target), kubeconfig)
+            rerun_output, _unused = rerun.communicate(timeout=900)
+            rerun_took = time.monotonic() - rerun_at
+            if rerun.returncode != 0:
+                violations.append("freeze %d: the next run failed: %s" % (trial, rerun_output[-1500:]))
+        restarted = [name for name, pid in controller_pids().items() if pid != before[name]]
+        problems = status_problems(api, target, options.replicas)
+        if watch.most_down > 1:
+            problems.append("%d bookies unavailable at once" % watch.most_down)
+        if problems:
+            violations.append("freeze %d: %s" % (trial, "; ".join(problems)))
+        rows.append(
+            [
+                trial,
+                "%.0f" % pause,
+                timeout,
+                "%s->%s" % (source, target),
+                "%d/%d" % (wanted, options.replicas),
+                outcome,
+                "%.1f" % took,
+                "%.1f" % (paused_at - began),
+                "%.1f" % rerun_took,
+                ", ".join(restarted) or "-",
+                watch.most_down,
+                "OK" if not problems else "VIOLATION",
+            ]
+        )
+        print("  freeze %d: %s" % (trial, " | ".join(str(c) for c in rows[-1])), flush=True)
+        if message:
+            print("    said: %s" % message[:600], flush=True)
+    table(
+        "Drill d: kube-apiserver paused (SIGSTOP) mid-rollout, resumed (SIGCONT) after the pause",
+        [
+            "run",
+            "pause s",
+            "timeout s",
+            "upgrade",
+            "replaced at pause",
+            "run",
+            "run took s",
+            "paused after s",
+            "next run s",
+            "restarted by keepalive",
+            "max down",
+            "result",
+        ],
+        rows,
+    )
+    return {
+        "freezes": len(rows),
+        "carried on": sum(1 for r in rows if r[5] == "carried on"),
+        "failed retryable": sum(1 for r in rows if r[5] == "failed"),
+        "violations": len(violations),
+    }, violations
+
+
 # Drill (c): two runs at once
 def race_drill(client, kubeconfig, options):
     chain = Chain(client, "drill-race", options.replicas)
@@ -605,8 +728,15 @@ def main():
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--downtime", type=float, default=5.0, help="seconds the API server stays down")
     parser.add_argument("--races", type=int, default=3)
+    parser.add_argument("--freezes", type=int, default=4)
+    parser.add_argument(
+        "--pauses", type=float, nargs="+", default=[30.0, 75.0], help="seconds the API server stays paused, in turn"
+    )
+    parser.add_argument(
+        "--freeze-timeouts", type=int, nargs="+", default=[300, 300, 60, 60], help="the runs' timeouts, in turn"
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--only", choices=["kill", "restart", "race"], action="append")
+    parser.add_argument("--only", choices=["kill", "restart", "race", "freeze"], action="append")
     parser.add_argument("--keep", action="store_true", help="leave the bk-drill cluster running")
     options = parser.parse_args()
     rng = random.Random(options.seed)
@@ -616,7 +746,7 @@ def main():
     client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
     started, summaries, violations = [], [], []
     try:
-        drills = options.only or ["kill", "restart", "race"]
+        drills = options.only or ["kill", "restart", "race", "freeze"]
         if "kill" in drills:
             summary, problems = kill_drill(client, kubeconfig, options, rng)
             summaries.append(("kill", summary))
@@ -624,6 +754,10 @@ def main():
         if "restart" in drills:
             summary, problems = restart_drill(client, kubeconfig, options, rng, started)
             summaries.append(("restart", summary))
+            violations += problems
+        if "freeze" in drills:
+            summary, problems = freeze_drill(client, kubeconfig, options, rng)
+            summaries.append(("freeze", summary))
             violations += problems
         if "race" in drills:
             summary, problems = race_drill(client, kubeconfig, options)

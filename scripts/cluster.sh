@@ -50,6 +50,31 @@ supervise() {
   echo $! >"$real/supervisor.pid"
 }
 
+# The control plane's keeper: scripts/cluster/keepalive.py starts kube-controller-manager and kube-scheduler again
+# when they exit, as a real control plane's supervisor does (they exit when the API server pauses past their
+# leader-election deadline).
+keepalive_pid() {
+  local pid
+  pid="$(cat "$cache/run/$name-keepalive.pid" 2>/dev/null)" || return 1
+  [ -e "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "keepalive.py --cluster-dir $KWOK_WORKDIR/clusters/$name" && echo "$pid"
+}
+
+keepalive() {
+  if keepalive_pid >/dev/null; then return; fi
+  setsid python3 "$here/cluster/keepalive.py" --cluster-dir "$KWOK_WORKDIR/clusters/$name" \
+    </dev/null >>"$cache/run/$name-keepalive.log" 2>&1 &
+  echo $! >"$cache/run/$name-keepalive.pid"
+}
+
+unkeepalive() {
+  local pid
+  if pid="$(keepalive_pid)"; then
+    kill "$pid"
+    while [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$cache/run/$name-keepalive.pid"
+}
+
 data_plane_pids() { # the JVMs of this data plane (the pattern's brackets keep grep from finding itself)
   { grep -l -- "jdk[.]net[.]hosts[.]file=$real/hosts" /proc/[0-9]*/cmdline 2>/dev/null || true; } | cut -d/ -f3
 }
@@ -96,6 +121,7 @@ up() {
   "$here/cluster/build.sh" all
   if running; then
     say "cluster $name is already up"
+    keepalive
     supervise
     echo "$kubeconfig"
     return
@@ -131,6 +157,7 @@ up() {
   say "installing the BookkeeperCluster CRD"
   "${k[@]}" apply --server-side -f "$repo/roles/deploy/files/bookkeepercluster-crd.yaml" >&2
   "${k[@]}" wait --for=condition=Established crd/bookkeeperclusters.bookkeeper.pravega.io --timeout=60s >&2
+  keepalive
   supervise
   say "cluster $name is up; use: export KUBECONFIG=$kubeconfig"
   echo "$kubeconfig"
@@ -138,6 +165,7 @@ up() {
 
 down() {
   local dir="$KWOK_WORKDIR/clusters/$name" pids=() ports=() pid port
+  unkeepalive
   unsupervise
   if [ -d "$dir" ]; then
     # Remember what the cluster runs and where it listens, to check that nothing stays.
