@@ -36,6 +36,11 @@ options:
   timeout:
     description:
       - Seconds to drive the rollout with O(wait=true) before returning with a retryable error. Between 1 and 86400.
+      - It bounds the whole task, its requests to the API server included - each has a connect timeout of 5 s and
+        a read timeout of at most 20 s, and a request that times out is retried while the task has time - so a task
+        whose API server stops answering ends within O(timeout) plus 20 s. An address that has never answered is
+        given up after 30 s.
+      - It also bounds the health gate's checks and C(helm rollback).
       - The cluster's own progress deadline (C(spec.upgradeTimeout) minutes without a pod becoming Ready) is separate
         and fails the rollout.
     type: int
@@ -99,7 +104,7 @@ options:
         type: list
         elements: str
       timeout:
-        description: Seconds one check may take; a check that takes longer fails.
+        description: Seconds one check may take, within the run's O(timeout) left; a check that takes longer fails.
         type: int
         default: 30
 """
