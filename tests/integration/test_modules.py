@@ -334,9 +334,10 @@ def test_a_disruption_budget_holds_the_rollout(client, kubectl, namespace):
             and get_json(kubectl, "pdb", "bk-bookie", "-n", namespace)["status"].get("observedGeneration") == 2
         ),
     )
-    with pytest.raises(errors.KubeError) as waited:
+    with pytest.raises(errors.TimedOut) as waited:
         operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=6))
     assert "blocked by a PodDisruptionBudget" in str(waited.value) and waited.value.retryable
+    assert waited.value.result["steps"][-1]["step"] == "replace_pod", "it carries what the run reached"
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
 
 

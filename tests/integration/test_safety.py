@@ -91,7 +91,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
         other = ClusterAPI(client, NAME, namespace)  # its own Lease holder, as a second job would be
         try:
             outcome["result"] = operations.upgrade(other, version=SLOW, options=RolloutOptions(wait=True, timeout=180))
-        except (runner.RunFailed, errors.KubeError) as error:
+        except (runner.RunFailed, errors.TimedOut, errors.KubeError) as error:
             outcome["error"] = error
 
     driving = threading.Thread(target=upgrade, daemon=True)
