@@ -146,3 +146,10 @@ def test_http_check_gets_the_url_with_the_cluster_and_pod_filled_in():
     assert asked == ["/ready/pravega/bk/bk-bookie-0", "/ready/pravega/bk/bk-bookie-1"]
     unreachable = health.run({"type": "http", "url": "http://127.0.0.1:9/", "timeout": 2}, api, api.observe(), "x")
     assert unreachable["passed"] is False and "GET http://127.0.0.1:9/ got no answer: " in unreachable["message"]
+
+
+def test_a_probe_takes_what_the_gate_asks_within_the_run_s_time_left():
+    assert health.probe_seconds(30, None) == 30, "no run bounds it"
+    assert health.probe_seconds(30, 600) == 30
+    assert health.probe_seconds(30, 12.5) == 12.5
+    assert health.probe_seconds(30, 0) == 1, "a run at its end still gets an answer"

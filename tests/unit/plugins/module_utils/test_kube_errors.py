@@ -6,11 +6,12 @@ import types
 
 import pytest
 from kubernetes.client.rest import ApiException
+from urllib3.exceptions import ReadTimeoutError
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection, lease, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import cluster as cluster_module
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection, lease, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone.utc)
@@ -126,6 +127,34 @@ def test_a_watch_from_a_stale_version_ends_quietly_and_other_failures_say_so(api
     monkeypatch.setattr(watch.k8s_watch, "Watch", FakeWatch(OSError("reset")))
     api.wait_for_change(1)
     assert pauses == [1]  # unanswered: a short back-off rather than a busy loop
+
+
+class SilentWatch:
+    """Watches that each stay silent until their read timeout, recording how they were asked."""
+
+    def __init__(self):
+        self.requests = []
+
+    def __call__(self):
+        return self
+
+    def stream(self, list_call, *args, **kwargs):
+        self.requests.append(kwargs)
+        raise ReadTimeoutError(None, "/api/v1/pods", "Read timed out.")
+        yield  # a generator, as the client's is
+
+    def stop(self):
+        pass
+
+
+def test_a_silent_watch_ends_quietly_at_its_read_timeout_and_is_opened_again_from_its_version(api, monkeypatch):
+    api.core.list_namespaced_pod = lambda *args, **kwargs: None
+    silent = SilentWatch()
+    monkeypatch.setattr(watch.k8s_watch, "Watch", silent)
+    events = api.follow_pods(7, "41")
+    assert [next(events)["type"], next(events)["type"]] == [watch.QUIET, watch.QUIET]
+    assert [(r["resource_version"], r["timeout_seconds"]) for r in silent.requests] == [("41", 7), ("41", 7)]
+    assert silent.requests[0]["_request_timeout"] == (call.CONNECT_SECONDS, 7 + call.WATCH_MARGIN_SECONDS)
 
 
 def held_lease(holder, version="7"):
