@@ -141,7 +141,7 @@ integration: venv links cluster-build $(CORE_VENVS)
 test: lint sanity unit cores integration
 	@echo "== all checks passed"
 
-# Not part of `make test`: about 20 minutes. bench/drill.py starts and removes the cluster bk-drill.
+# Not part of `make test`: about 27 minutes. bench/drill.py starts and removes the cluster bk-drill.
 drill: venv links cluster-build
 	@echo "== fault drills (cluster bk-drill)"
 	$(BIN)/python bench/drill.py
