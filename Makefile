@@ -3,7 +3,7 @@
 #   make demo-real  the same story on real BookKeeper bookies, with a writer counting every entry
 #   make test    every check: lint, sanity, unit tests, integration tests on the local cluster
 #   make docs    regenerate docs/reference (the modules', plugins' and roles' documentation)
-#   make drill   fault drills (kill -9, API server restart, two runs at once) on a cluster of their own
+#   make drill   fault drills (kill -9, API server restart and pause, two runs at once) on a cluster of their own
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3
