@@ -48,10 +48,11 @@ from kubernetes import watch as kubernetes_watch
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection, http_door  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")
@@ -565,7 +566,7 @@ def freeze_drill(client, kubeconfig, options, rng):
     saying it is retryable, and end within its timeout plus one request's grace; the next run must finish."""
     chain = Chain(client, "drill-freeze", options.replicas)
     rows, violations = [], []
-    limit_margin = call.GRACE_SECONDS + STARTUP_SECONDS
+    limit_margin = http_door.GRACE_SECONDS + STARTUP_SECONDS
     for trial in range(1, options.freezes + 1):
         pause = options.pauses[(trial - 1) % len(options.pauses)]
         timeout = options.freeze_timeouts[(trial - 1) % len(options.freeze_timeouts)]

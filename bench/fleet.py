@@ -24,10 +24,10 @@ import time
 import yaml
 from rollout import CLUSTER, READY_SECONDS, REPO, TreeMemory, audit_lines, requests_by_verb, resident_kib
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import operations
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants
 
 PLANES = ("bookkeeper-ops-bench-fleet-1", "bookkeeper-ops-bench-fleet-2")

@@ -37,11 +37,11 @@ from kubernetes import watch as kubernetes_watch
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils import resource as bk_resource  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI  # noqa: E402
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource as bk_resource  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner  # noqa: E402
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
 
 CLUSTER = str(REPO / "scripts" / "cluster.sh")

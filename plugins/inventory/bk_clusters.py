@@ -84,10 +84,10 @@ import os
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.args import AUTH_ARG_SPEC
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection as k8s_connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.call import Door
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.args import AUTH_ARG_SPEC
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection as k8s_connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.http_door import Door
 
 # Options that would put a secret into every host's variables.
 SECRETS = ("api_key", "password", "proxy_headers")

@@ -93,8 +93,10 @@ steps:
   elements: dict
 """
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 
 
 def main():

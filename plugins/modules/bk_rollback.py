@@ -128,9 +128,11 @@ retryable:
 
 import os
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations, versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 
 OPTIONS = {
     "version": {"type": "str"},

@@ -157,8 +157,10 @@ cluster:
       sample: {rollout: upgrade, version: 0.14.0, reason: spec.version 0.14.0 is newer than the current version 0.13.0}
 """
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, module, operations
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
 
 CONDITION_SPEC = {
     "condition": {

@@ -25,8 +25,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, faults, pods, redaction, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, faults, pods, redaction, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 
 display = Display()
 # Option aliases of the modules, to read the task's connection options as the module does.
@@ -138,7 +138,7 @@ class Progress:
 
         What the first list shows is the state before the task: remembered, not printed.
         """
-        from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import watch  # loaded by connect()
+        from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import watch  # loaded by connect()
 
         quiet = True
         for event in events:
@@ -205,8 +205,8 @@ class ProgressAction(ActionBase):
 
         def connect():
             # Imported here, in the display's thread, for the reason the module docstring gives.
-            from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
-            from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+            from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
+            from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 
             client = connection.api_client(params, os.environ)
             client.user_agent = resource.PROGRESS_USER_AGENT

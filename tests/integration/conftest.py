@@ -16,7 +16,7 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "scripts" / "cluster.sh"

@@ -22,10 +22,11 @@ import pytest
 import yaml
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.connection import api_client, k8s
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.connection import api_client, k8s
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     OPERATOR_NAMESPACE,

@@ -15,7 +15,7 @@ import sys
 import ansible_runner
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
 from ansible_collections.bookkeeper.ops.tests.integration.test_bad_input import Audit
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (

@@ -18,10 +18,11 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, REPO, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import GOOD, STABLE
 

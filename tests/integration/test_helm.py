@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
     CLUSTER,
     ReadinessWatch,

@@ -7,10 +7,11 @@ import pytest
 import yaml
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, call, connection, lease
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import apply, connection, http_door, lease
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO, get_json
 
 
@@ -64,7 +65,7 @@ def test_bad_objects_and_missing_types_are_clear_errors(client, namespace):
         "spec": {"replicas": "three"},
     }
     with pytest.raises(errors.KubeError) as invalid:
-        apply.apply_object(client, call.Door(client.configuration.host), broken)
+        apply.apply_object(client, http_door.Door(client.configuration.host), broken)
     assert "applying StatefulSet x" in str(invalid.value)
     api = ClusterAPI(client, "quiet", namespace)
     assert api.find_cluster() is None

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, operations, resource, runner, versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, resource, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
 from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
 

@@ -7,7 +7,7 @@ status subresource as the operator writes them, so that nothing of the collectio
 import json
 import textwrap
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     GOOD,
     MISSING,

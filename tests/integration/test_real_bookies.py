@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import health, operations, runner
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.integration import test_modules
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, ReadinessWatch, get_json, wait_for
 

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
 from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MISSING, STABLE, deploy, shown
 

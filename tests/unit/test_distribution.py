@@ -39,6 +39,7 @@ SHIPPED = (
     "docs/*/*",
     "plugins/*/*.py",
     "plugins/*/*/*.py",
+    "plugins/*/*/*/*.py",
     "roles/*/README.md",
     "roles/*/defaults/main.yml",
     "roles/*/vars/main.yml",

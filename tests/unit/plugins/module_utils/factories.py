@@ -3,8 +3,8 @@
 import copy
 import datetime
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, versions
 
 T0 = datetime.datetime(2026, 11, 24, 9, 0, 0, tzinfo=datetime.timezone.utc)
 REPO = "pravega/bookkeeper"

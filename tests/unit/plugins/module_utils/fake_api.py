@@ -2,8 +2,9 @@
 
 import copy
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.adapter import ClusterAdapter
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import probes
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.adapter import ClusterAdapter
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     FakeCluster,
     at,
@@ -78,6 +79,9 @@ class FakeAPI(ClusterAdapter):
 
     def seconds_left(self):
         return None
+
+    def run_health_check(self, spec, snapshot, next_pod):
+        return probes.run(spec, self, snapshot, next_pod)
 
     def wait_for_change(self, seconds):
         self.waits += 1

@@ -1,7 +1,7 @@
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import admission
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import admission
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import at, idle_status
 
 

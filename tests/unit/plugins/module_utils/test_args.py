@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args
 
 
 @pytest.mark.parametrize(

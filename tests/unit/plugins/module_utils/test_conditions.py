@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import at
 
 

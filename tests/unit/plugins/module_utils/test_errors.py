@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
 
 
 class Answer(Exception):
@@ -44,7 +44,7 @@ def test_every_error_has_the_one_root(kind):
 def test_the_operations_the_runner_and_the_fake_adapter_run_without_the_kubernetes_client():
     code = (
         "import sys\n"
-        "from ansible_collections.bookkeeper.ops.plugins.module_utils import operations, runner\n"
+        "from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner\n"
         "from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils import fake_api\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('kubernetes', 'urllib3')))\n"
     )

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import faults
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import T0, at, pod
 
 

@@ -1,8 +1,10 @@
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import health, machine, runner
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health, machine
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import probes
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 
 
@@ -64,15 +66,15 @@ def test_command_check_runs_with_the_cluster_in_its_environment():
         "type": "command",
         "command": ["sh", "-c", 'echo "checked $BK_CLUSTER/$BK_NAMESPACE before $BK_NEXT_POD"; exit 3'],
     }
-    verdict = health.run(spec, api, api.observe(), "bk-bookie-1")
+    verdict = probes.run(spec, api, api.observe(), "bk-bookie-1")
     assert verdict == {
         "check": "command",
         "passed": False,
         "reason": "CommandFailed",
         "message": "sh exited with 3: checked bk/pravega before bk-bookie-1",
     }
-    assert health.run({"type": "command", "command": ["true"]}, api, api.observe(), "bk-bookie-1")["passed"]
-    missing = health.run({"type": "command", "command": ["/nonexistent/check"]}, api, api.observe(), "bk-bookie-0")
+    assert probes.run({"type": "command", "command": ["true"]}, api, api.observe(), "bk-bookie-1")["passed"]
+    missing = probes.run({"type": "command", "command": ["/nonexistent/check"]}, api, api.observe(), "bk-bookie-0")
     assert missing["passed"] is False and "/nonexistent/check exited with an error" in missing["message"]
 
 
@@ -85,7 +87,7 @@ def test_bookkeeper_check_asks_a_ready_bookie_other_than_the_next_one():
         return 404, "No under replicated ledgers found"
 
     api.proxy_get = proxy_get
-    assert health.run({"type": "bookkeeper", "port": 8080}, api, api.observe(), "bk-bookie-2")["passed"]
+    assert probes.run({"type": "bookkeeper", "port": 8080}, api, api.observe(), "bk-bookie-2")["passed"]
     assert asked == [("bk-bookie-1", 8080, health.UNDER_REPLICATED_PATH)]
 
 
@@ -135,8 +137,8 @@ def test_http_check_gets_the_url_with_the_cluster_and_pod_filled_in():
         api.namespace = "pravega"
         url = "http://127.0.0.1:%d/ready/{namespace}/{cluster}/{pod}" % server.server_port
         spec = {"type": "http", "url": url, "timeout": 5}
-        assert health.run(spec, api, api.observe(), "bk-bookie-0")["passed"] is True
-        refused = health.run(spec, api, api.observe(), "bk-bookie-1")
+        assert probes.run(spec, api, api.observe(), "bk-bookie-0")["passed"] is True
+        refused = probes.run(spec, api, api.observe(), "bk-bookie-1")
         assert (refused["passed"], refused["reason"]) == (False, "ProbeFailed")
         assert refused["message"].startswith(
             "GET http://127.0.0.1:%d/ready/pravega/bk/bk-bookie-1 answered HTTP 503" % (server.server_port)
@@ -144,7 +146,7 @@ def test_http_check_gets_the_url_with_the_cluster_and_pod_filled_in():
     finally:
         server.shutdown()
     assert asked == ["/ready/pravega/bk/bk-bookie-0", "/ready/pravega/bk/bk-bookie-1"]
-    unreachable = health.run({"type": "http", "url": "http://127.0.0.1:9/", "timeout": 2}, api, api.observe(), "x")
+    unreachable = probes.run({"type": "http", "url": "http://127.0.0.1:9/", "timeout": 2}, api, api.observe(), "x")
     assert unreachable["passed"] is False and "GET http://127.0.0.1:9/ got no answer: " in unreachable["message"]
 
 

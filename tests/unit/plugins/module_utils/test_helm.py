@@ -5,7 +5,8 @@ import pathlib
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import helm
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import helm
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import helm_cli
 
 RECORDED = pathlib.Path(__file__).parent / "fixtures" / "helm-release-secrets.json"
 
@@ -148,7 +149,7 @@ def test_helm_rollback_runs_with_the_module_connection(tmp_path):
         "validate_certs": False,
         "impersonate_user": "ops",
     }
-    output = helm.run_rollback(fake_helm(tmp_path), "bk", 2, "pravega", settings)
+    output = helm_cli.run_rollback(fake_helm(tmp_path), "bk", 2, "pravega", settings)
     assert output == "Rollback was a success! Happy Helming!"
     assert (tmp_path / "argv").read_text().split() == ["rollback", "bk", "2", "--namespace", "pravega"]
     env = dict(line.split("=", 1) for line in (tmp_path / "env").read_text().splitlines())
@@ -161,6 +162,6 @@ def test_helm_rollback_runs_with_the_module_connection(tmp_path):
 
 def test_helm_failures_are_clear(tmp_path):
     with pytest.raises(helm.HelmError, match=r"helm rollback bk 2 failed \(exit 1\): Rollback was a success"):
-        helm.run_rollback(fake_helm(tmp_path, 1), "bk", 2, "pravega", {})
+        helm_cli.run_rollback(fake_helm(tmp_path, 1), "bk", 2, "pravega", {})
     with pytest.raises(helm.HelmError, match="cannot run /nonexistent/helm: .*install helm or give helm_binary"):
-        helm.run_rollback("/nonexistent/helm", "bk", 2, "pravega", {})
+        helm_cli.run_rollback("/nonexistent/helm", "bk", 2, "pravega", {})

@@ -11,8 +11,8 @@ import threading
 import pytest
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, call, connection, lease
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import apply, connection, http_door, lease
 
 KUBECONFIG = {
     "apiVersion": "v1",
@@ -176,7 +176,7 @@ def test_options_given_as_text_follow_the_rules_of_the_variables():
 
 
 def test_a_bad_boolean_variable_fails_the_module_before_anything_is_done(monkeypatch):
-    from ansible_collections.bookkeeper.ops.plugins.module_utils import module
+    from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
 
     class Ended(Exception):
         pass
@@ -290,7 +290,7 @@ def test_api_errors_are_described_for_humans():
         raise schema
 
     with pytest.raises(errors.KubeError):
-        call.Door("https://api.test").request("applying", mistyped)
+        http_door.Door("https://api.test").request("applying", mistyped)
     assert len(calls) == 1, "not retried"
 
 

@@ -8,11 +8,11 @@ import pytest
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import ReadTimeoutError
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call, connection, lease, watch
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import cluster as cluster_module
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import cluster as cluster_module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection, http_door, lease, watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone.utc)
 
@@ -154,7 +154,7 @@ def test_a_silent_watch_ends_quietly_at_its_read_timeout_and_is_opened_again_fro
     events = api.follow_pods(7, "41")
     assert [next(events)["type"], next(events)["type"]] == [watch.QUIET, watch.QUIET]
     assert [(r["resource_version"], r["timeout_seconds"]) for r in silent.requests] == [("41", 7), ("41", 7)]
-    assert silent.requests[0]["_request_timeout"] == (call.CONNECT_SECONDS, 7 + call.WATCH_MARGIN_SECONDS)
+    assert silent.requests[0]["_request_timeout"] == (http_door.CONNECT_SECONDS, 7 + http_door.WATCH_MARGIN_SECONDS)
 
 
 def held_lease(holder, version="7"):

@@ -17,8 +17,8 @@ import kubernetes
 import pytest
 import urllib3
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "build" / "reference"
 

@@ -2,8 +2,8 @@ import copy
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, resource
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     T0,
     FakeCluster,
@@ -327,9 +327,9 @@ def test_plan_lists_down_pods_first_then_by_ordinal():
 
 
 def test_repository_and_timeout_defaults():
-    assert machine.repository({"spec": {"image": {"imageSpec": {"repository": "r/bk"}}}}) == "r/bk"
-    assert machine.upgrade_timeout({"spec": {"upgradeTimeout": 0}}).total_seconds() == 600
-    assert machine.spec_replicas({"spec": {}}) == 3
+    assert resource.repository({"spec": {"image": {"imageSpec": {"repository": "r/bk"}}}}) == "r/bk"
+    assert resource.upgrade_timeout({"spec": {"upgradeTimeout": 0}}).total_seconds() == 600
+    assert resource.spec_replicas({"spec": {}}) == 3
 
 
 def step_once(fake, now, intent=None):

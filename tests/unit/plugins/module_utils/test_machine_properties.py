@@ -5,8 +5,8 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, pods, versions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     T0,
     FakeCluster,

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import manifests
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import manifests
 
 
 @pytest.mark.parametrize(

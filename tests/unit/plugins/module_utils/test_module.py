@@ -2,7 +2,9 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, module, operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 
 
 class Exit(Exception):

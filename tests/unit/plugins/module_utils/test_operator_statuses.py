@@ -7,8 +7,8 @@ import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import admission, machine, summary, versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import admission, machine, summary, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils import operator_statuses as operator
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import FakeCluster, at

@@ -1,4 +1,4 @@
-from ansible_collections.bookkeeper.ops.plugins.module_utils import pods
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import pods
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import pod
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import admission, machine, reconcile, summary
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import admission, machine, reconcile, summary
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
     at,
     cluster,

@@ -8,8 +8,9 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import remove_values
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, module, redaction
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import patch_module_args
 

@@ -1,7 +1,8 @@
 """Each step of a run names the bookie it concerns, so that roles show a run's steps bookie by bookie."""
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, runner
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 
 

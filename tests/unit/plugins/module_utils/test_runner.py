@@ -1,9 +1,10 @@
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, machine, operations, runner, versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError, TimedOut
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import RolloutOptions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, machine, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import KubeError, TimedOut
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.test_admission import status_with
 

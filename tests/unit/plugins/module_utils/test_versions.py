@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import versions
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import waiting
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, NotFound, TimedOut
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict, KubeError, NotFound, TimedOut
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import waiting
 
 
 class Clock:

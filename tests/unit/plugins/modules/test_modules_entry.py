@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import http_door
 from ansible_collections.bookkeeper.ops.plugins.modules import bk_deploy, bk_rollback, bk_status, bk_upgrade
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import patch_module_args
 
@@ -60,7 +60,7 @@ def test_wrong_options_are_refused_naming_the_option(main, arguments, problem, c
 
 
 def test_an_unreachable_cluster_is_a_retryable_failure(capsys, monkeypatch):
-    monkeypatch.setattr(call, "WINDOW_SECONDS", 1.0)
+    monkeypatch.setattr(http_door, "WINDOW_SECONDS", 1.0)
     result = run_main(
         bk_status.main,
         {"name": "bk", "host": "https://127.0.0.1:9", "api_key": "secret-token", "validate_certs": False},

@@ -1,7 +1,7 @@
 import threading
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import watch
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
 from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import pod
 

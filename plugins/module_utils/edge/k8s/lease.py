@@ -14,8 +14,8 @@ import os
 import socket
 import uuid
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, resource
 
 try:
     from kubernetes import client as k8s

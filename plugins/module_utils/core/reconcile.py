@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import collections
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, resource
 
 Reconcile = collections.namedtuple("Reconcile", "rollout version reason")
 UPGRADE = machine.UPGRADE
@@ -30,7 +30,7 @@ def next_rollout(snapshot, now):
             active, status["targetVersion"], "the %s to %s is in progress" % (active, status["targetVersion"])
         )
     decision = machine.decide(snapshot, now)
-    spec_version = machine.spec_version(snapshot["cluster"])
+    spec_version = resource.spec_version(snapshot["cluster"])
     if decision.kind == machine.START_ROLLBACK:
         return Reconcile(ROLLBACK, spec_version, "the upgrade failed and spec.version is back at %s" % spec_version)
     # A start, or a wait for unready bookies before it: the upgrade role waits for them as the module does.

@@ -9,9 +9,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import args, errors, redaction
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import connection
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors, redaction
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 
 
 class _Module(AnsibleModule):

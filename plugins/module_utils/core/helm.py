@@ -8,7 +8,7 @@ it. The release history is read from Helm's own storage (the Secrets
 ``sh.helm.release.v1.<release>.v<revision>``), so the check needs no helm binary;
 only the rollback itself runs ``helm rollback``.
 
-The functions down to ``choose_revision`` are pure; ``run_rollback`` runs helm.
+Pure functions over the release records; ``edge/helm_cli.py`` runs ``helm rollback``.
 """
 
 __metaclass__ = type
@@ -17,18 +17,13 @@ import base64
 import collections
 import gzip
 import json
-import os
-import subprocess
-import tempfile
 
-from ansible.module_utils.common.yaml import yaml_dump, yaml_load_all
+from ansible.module_utils.common.yaml import yaml_load_all
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import HelmError
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import HelmError
 
 RELEASE_SECRET_TYPE = "helm.sh/release.v1"
-# The longest a helm rollback may take, within the run's time left.
-HELM_SECONDS = 300
 _GZIP_MAGIC = b"\x1f\x8b"
 
 Choice = collections.namedtuple("Choice", "allowed message revision")
@@ -122,58 +117,3 @@ def choose_revision(release_name, entries, last_stable, requested=None):
             None,
         )
     return Choice(True, "", candidates[-1])
-
-
-def _environment(settings, directory):
-    """The helm process's environment for the module's connection settings."""
-    env = dict(os.environ)
-    kubeconfig = settings.get("kubeconfig")
-    if isinstance(kubeconfig, dict):
-        path = os.path.join(directory, "kubeconfig")
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
-            handle.write(yaml_dump(kubeconfig))
-        kubeconfig = path
-    for variable, value in (
-        ("KUBECONFIG", kubeconfig),
-        ("HELM_KUBECONTEXT", settings.get("context")),
-        ("HELM_KUBEAPISERVER", settings.get("host")),
-        ("HELM_KUBETOKEN", settings.get("api_key")),
-        ("HELM_KUBECAFILE", settings.get("ca_cert")),
-        ("HELM_KUBEASUSER", settings.get("impersonate_user")),
-    ):
-        if value:
-            env[variable] = value
-    if settings.get("validate_certs") is False:
-        env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] = "true"
-    return env
-
-
-def run_rollback(binary, release_name, revision, namespace, settings, timeout=None):
-    """``helm rollback`` of the release to ``revision``, stopped after ``timeout`` seconds (None: HELM_SECONDS);
-    returns helm's output, raises HelmError."""
-    timeout = HELM_SECONDS if timeout is None else max(1, min(timeout, HELM_SECONDS))
-    argv = [binary, "rollback", release_name, str(revision), "--namespace", namespace]
-    directory = tempfile.mkdtemp(prefix="bookkeeper-ops-helm-")
-    try:
-        done = subprocess.run(
-            argv,
-            env=_environment(settings, directory),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
-    except OSError as error:
-        raise HelmError("cannot run %s: %s; install helm or give helm_binary" % (binary, error)) from error
-    except subprocess.TimeoutExpired as error:
-        raise HelmError(
-            "helm rollback %s %d did not finish within %.0f s" % (release_name, revision, timeout)
-        ) from error
-    finally:
-        for name in os.listdir(directory):
-            os.unlink(os.path.join(directory, name))
-        os.rmdir(directory)
-    output = done.stdout.decode("utf-8", "replace").strip()
-    if done.returncode != 0:
-        raise HelmError("helm rollback %s %d failed (exit %d): %s" % (release_name, revision, done.returncode, output))
-    return output

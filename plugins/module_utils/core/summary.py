@@ -7,8 +7,14 @@ __metaclass__ = type
 import copy
 import datetime
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, machine, pods, reconcile, resource, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import (
+    faults,
+    pods,
+    reconcile,
+    resource,
+    versions,
+)
 
 
 def status_of(cluster):
@@ -47,20 +53,20 @@ def summarize(snapshot, now=None):
                 "name": component["name"],
                 "workload": resource.workload_name(cluster["metadata"]["name"], component["name"]),
                 "exists": workload is not None,
-                "template_version": machine.template_version(workload) if workload else "",
-                "template_image": machine.template_image(workload) if workload else "",
+                "template_version": resource.template_version(workload) if workload else "",
+                "template_image": resource.template_image(workload) if workload else "",
                 "pods": [_pod(pod, now) for pod in pods.by_ordinal(component.get("pods") or ())],
             }
         )
     return {
         "name": cluster["metadata"]["name"],
         "namespace": cluster["metadata"].get("namespace", ""),
-        "spec_version": machine.spec_version(cluster),
+        "spec_version": resource.spec_version(cluster),
         "current_version": status.get("currentVersion") or "",
         "target_version": status.get("targetVersion") or "",
         "version_history": list(status.get("versionHistory") or []),
         "last_stable_version": versions.last_stable(versions.history(status)),
-        "replicas": machine.spec_replicas(cluster),
+        "replicas": resource.spec_replicas(cluster),
         "ready_replicas": status.get("readyReplicas") or 0,
         "conditions": [cond.complete(condition) for condition in status.get("conditions") or ()],
         "rollout": copy.deepcopy(status.get("rollout") or {}),

@@ -24,7 +24,7 @@ import collections
 import json
 import time
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
 
 try:
     import urllib3

@@ -56,10 +56,9 @@ __metaclass__ = type
 
 import collections
 import copy
-import datetime
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import faults, pods, resource, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import faults, pods, resource, versions
 
 # Rollout kinds, as status.rollout.action and status.lastRollout.action record them.
 UPGRADE = "upgrade"
@@ -82,8 +81,6 @@ IDLE = "idle"
 # Kinds after which a driving loop stops: nothing more will happen without a human.
 TERMINAL = frozenset((FAIL, HOLD, IDLE))
 
-DEFAULT_REPLICAS = 3
-DEFAULT_UPGRADE_TIMEOUT_MINUTES = 10
 
 EVENT_REASONS = {UPGRADE: "Upgrade Error", ROLLBACK: "Rollback Error"}
 AUTO_ROLLBACK_EVENT_REASON = "Automatic Rollback"
@@ -96,11 +93,6 @@ _FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
 Decision = collections.namedtuple("Decision", "kind message status effect event")
 
 
-def spec_version(cluster):
-    """The version the cluster's spec asks for (the default one when it names none)."""
-    return versions.effective((cluster.get("spec") or {}).get("version"))
-
-
 def rollout_in_progress(status):
     """UPGRADE or ROLLBACK while that rollout runs (its condition is True in the refreshed ``status``), else None."""
     if cond.is_true(status["conditions"], cond.ROLLBACK_IN_PROGRESS):
@@ -110,42 +102,6 @@ def rollout_in_progress(status):
     return None
 
 
-def spec_replicas(cluster):
-    return (cluster.get("spec") or {}).get("replicas") or DEFAULT_REPLICAS
-
-
-def upgrade_timeout(cluster):
-    """The progress deadline; like the reference, a value below 1 means the default."""
-    minutes = (cluster.get("spec") or {}).get("upgradeTimeout") or 0
-    if minutes < 1:
-        minutes = DEFAULT_UPGRADE_TIMEOUT_MINUTES
-    return datetime.timedelta(minutes=minutes)
-
-
-def repository(cluster):
-    spec = cluster.get("spec") or {}
-    return ((spec.get("image") or {}).get("imageSpec") or {}).get("repository") or versions.DEFAULT_REPOSITORY
-
-
-def abort_requested(cluster):
-    """The text of the abort annotation (``"requested"`` when empty), or None when it is absent."""
-    annotations = (cluster.get("metadata") or {}).get("annotations") or {}
-    if resource.ABORT_ANNOTATION not in annotations:
-        return None
-    return annotations[resource.ABORT_ANNOTATION] or "requested"
-
-
-def template_version(workload):
-    template = (workload.get("spec") or {}).get("template") or {}
-    return ((template.get("metadata") or {}).get("annotations") or {}).get(resource.VERSION_ANNOTATION, "")
-
-
-def template_image(workload):
-    template = (workload.get("spec") or {}).get("template") or {}
-    containers = (template.get("spec") or {}).get("containers") or [{}]
-    return containers[0].get("image", "")
-
-
 def observed(snapshot):
     """The replica counts and member lists a status carries."""
     all_pods = [pod for component in snapshot["components"] for pod in component.get("pods") or ()]
@@ -153,7 +109,7 @@ def observed(snapshot):
     ready = [pods.name(pod) for pod in ordered if pods.is_ready(pod)]
     unready = [pods.name(pod) for pod in ordered if not pods.is_ready(pod)]
     return {
-        "replicas": spec_replicas(snapshot["cluster"]),
+        "replicas": resource.spec_replicas(snapshot["cluster"]),
         "currentReplicas": len(ordered),
         "readyReplicas": len(ready),
         "members": {"ready": ready or None, "unready": unready or None},
@@ -198,7 +154,7 @@ def _template_effect(cluster, component, version):
         "type": UPDATE_TEMPLATE,
         "component": component["name"],
         "workload": resource.workload_name(cluster["metadata"]["name"], component["name"]),
-        "image": versions.image(repository(cluster), version),
+        "image": versions.image(resource.repository(cluster), version),
         "version": version,
     }
 
@@ -206,8 +162,8 @@ def _template_effect(cluster, component, version):
 def _template_matches(cluster, component, version):
     workload = component.get("workload")
     return workload is None or (
-        template_image(workload) == versions.image(repository(cluster), version)
-        and template_version(workload) == version
+        resource.template_image(workload) == versions.image(resource.repository(cluster), version)
+        and resource.template_version(workload) == version
     )
 
 
@@ -228,13 +184,13 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
     """
     cluster = snapshot["cluster"]
     status = refreshed(snapshot, now)
-    requested = spec_version(cluster)
+    requested = resource.spec_version(cluster)
     if not status.get("currentVersion"):
         status.update(currentVersion=requested, versionHistory=[requested], targetVersion="")
         return _decision(snapshot, INITIALIZE, "recorded %s as the current version" % requested, status)
     active = rollout_in_progress(status)
     if active == UPGRADE:
-        abort = abort_requested(cluster)
+        abort = resource.abort_requested(cluster)
         if abort is not None:
             return _abort(snapshot, status, now, abort)
     if active:
@@ -300,7 +256,7 @@ def _hold(snapshot, status, message, stable_version):
 
 
 def _start_upgrade(snapshot, status, now, target):
-    abort = abort_requested(snapshot["cluster"])
+    abort = resource.abort_requested(snapshot["cluster"])
     if abort is not None:
         message = (
             "an upgrade to %s does not start while the cluster carries the annotation %s (%s); remove it "
@@ -351,7 +307,7 @@ def _rollout(snapshot, status, now, rollout_kind, limits):
     active = _ACTIVE_CONDITION[rollout_kind]
     rollout = status.setdefault("rollout", {"action": rollout_kind, "lastProgressTime": cond.format_time(now)})
     rollout["action"] = rollout_kind
-    replicas = spec_replicas(cluster)
+    replicas = resource.spec_replicas(cluster)
     for component in snapshot["components"]:
         sts_name = resource.workload_name(cluster["metadata"]["name"], component["name"])
         ordered = pods.by_ordinal(component.get("pods") or ())
@@ -380,7 +336,7 @@ def _rollout(snapshot, status, now, rollout_kind, limits):
                 continue
             move = _next_pod(ordered, on_target, target, replicas, sts_name)
             move = _health_gate(snapshot, status, now, ordered, move)
-        deadline = cond.parse_time(rollout["lastProgressTime"]) + upgrade_timeout(cluster)
+        deadline = cond.parse_time(rollout["lastProgressTime"]) + resource.upgrade_timeout(cluster)
         if now > deadline:
             message = "updating statefulset (%s) failed due to progress deadline exceeded" % sts_name
             blocking = cond.find(status["conditions"], cond.HEALTH_CHECK_FAILING)
@@ -536,7 +492,7 @@ def _fail(snapshot, status, now, rollout_kind, message, result="Failed"):
 def plan(snapshot, target):
     """The pods a rollout to ``target`` would replace, in the order it would replace them."""
     cluster = snapshot["cluster"]
-    to_image = versions.image(repository(cluster), target)
+    to_image = versions.image(resource.repository(cluster), target)
     planned = []
     for component in snapshot["components"]:
         ordered = pods.by_ordinal(component.get("pods") or ())

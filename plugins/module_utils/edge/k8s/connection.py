@@ -14,13 +14,13 @@ import os
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE, boolean
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.args import (
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.args import (
     AUTH_ARG_SPEC,
     AUTH_ENV,
     AUTH_PROXY_HEADERS_ENV,
 )
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import KubeError
 
 try:
     import urllib3

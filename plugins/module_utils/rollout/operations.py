@@ -15,20 +15,19 @@ __metaclass__ = type
 import functools
 import time
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import (
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import (
     admission,
     helm,
     machine,
     manifests,
     resource,
-    runner,
     summary,
     versions,
-    waiting,
 )
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import KubeError, LeaseHeld, Refused, RunFailed
-from ansible_collections.bookkeeper.ops.plugins.module_utils.runner import utcnow
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import KubeError, LeaseHeld, Refused, RunFailed
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner, waiting
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import utcnow
 
 
 def _unchanged(snapshot, now):
@@ -135,7 +134,7 @@ def _check_pod(snapshot, pod):
     bookies = [
         "%s-%d" % (resource.workload_name(cluster["metadata"]["name"], component["name"]), ordinal)
         for component in snapshot["components"]
-        for ordinal in range(machine.spec_replicas(cluster))
+        for ordinal in range(resource.spec_replicas(cluster))
     ]
     if pod not in bookies:
         shown = ", ".join(bookies[:5]) + (", ..." if len(bookies) > 5 else "")
@@ -167,7 +166,7 @@ def upgrade(api, *, version, options, clock=utcnow, monotonic=time.monotonic):
     if not verdict.allowed:
         raise Refused(verdict.message)
     _check_pod(snapshot, options.pod)
-    abort_reason = machine.abort_requested(snapshot["cluster"])
+    abort_reason = resource.abort_requested(snapshot["cluster"])
     if abort_reason is not None and not cond.is_true(observed.get("conditions"), cond.UPGRADING):
         raise Refused(
             "the cluster carries the annotation %s (%s), so no upgrade starts; roll back with bk_rollback, or remove "
@@ -219,17 +218,15 @@ def rollback(api, *, version=None, options, helm_options=None, clock=utcnow, mon
     def helm_rollback():
         if (api.get_cluster().get("spec") or {}).get("version") == verdict.target:
             return False  # done by an earlier run, or by hand
-        helm.run_rollback(
-            helm_options["binary"],
-            helm_options["release"],
-            revision,
-            api.namespace,
-            helm_options["settings"],
-            timeout=api.seconds_left(),
+        api.helm_rollback(
+            binary=helm_options["binary"],
+            release=helm_options["release"],
+            revision=revision,
+            settings=helm_options["settings"],
         )
         return True
 
-    if machine.abort_requested(snapshot["cluster"]) is not None:
+    if resource.abort_requested(snapshot["cluster"]) is not None:
         # The abort did its work: it ended the upgrade. Left in place, it would stop the next one.
         api.annotate(resource.ABORT_ANNOTATION, None)
     result = _drive_holding_lease(

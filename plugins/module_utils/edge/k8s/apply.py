@@ -4,8 +4,8 @@
 
 __metaclass__ = type
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, resource
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import http_door
 
 # Where each kind lives: (API prefix, plural, namespaced).
 _PATHS = {
@@ -40,7 +40,7 @@ def send(client, path, method, body=None, query=None, content_type="application/
         _return_http_data_only=True,
         _request_timeout=_request_timeout,
     )
-    return call.decode(response)
+    return http_door.decode(response)
 
 
 def _comparable(obj):
@@ -51,7 +51,7 @@ def _comparable(obj):
 
 
 def apply_object(client, door, obj, dry_run=False):
-    """Server-side apply ``obj`` through ``door`` (a call.Door); returns (changed, applied object). Dry run writes
+    """Server-side apply ``obj`` through ``door`` (a http_door.Door); returns (changed, applied object). Dry run writes
     nothing."""
     path = _path(obj)
     what = "applying %s %s" % (obj["kind"], obj["metadata"]["name"])

@@ -4,7 +4,7 @@
 
 Status goes through the status subresource guarded by resourceVersion, pod
 templates are patched, pods evicted, events recorded; every request goes
-through the connection's call.Door, bounded by the run's ``seconds``, and every
+through the connection's http_door.Door, bounded by the run's ``seconds``, and every
 watch through watch.follow.
 """
 
@@ -13,12 +13,14 @@ __metaclass__ = type
 import copy
 import time
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors, helm, resource, waiting
-from ansible_collections.bookkeeper.ops.plugins.module_utils.adapter import ClusterAdapter
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import apply, call, watch
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s.lease import Lease
-from ansible_collections.bookkeeper.ops.plugins.module_utils.resource import GROUP, KIND, PLURAL, VERSION
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, helm, resource
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.resource import GROUP, KIND, PLURAL, VERSION
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import helm_cli, probes
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import apply, http_door, watch
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.lease import Lease
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import waiting
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.adapter import ClusterAdapter
 
 try:
     from kubernetes import client as k8s
@@ -31,7 +33,7 @@ class ClusterAPI(ClusterAdapter):
         self.name = name
         self.namespace = namespace
         self.client = client
-        self.door = call.Door(client.configuration.host, seconds=seconds)
+        self.door = http_door.Door(client.configuration.host, seconds=seconds)
         self.core = k8s.CoreV1Api(client)
         self.apps = k8s.AppsV1Api(client)
         self.custom = k8s.CustomObjectsApi(client)
@@ -234,6 +236,13 @@ class ClusterAPI(ClusterAdapter):
 
     def apply(self, obj, dry_run=False):
         return apply.apply_object(self.client, self.door, obj, dry_run)
+
+    # What a rollout runs besides requests
+    def run_health_check(self, spec, snapshot, next_pod):
+        return probes.run(spec, self, snapshot, next_pod)
+
+    def helm_rollback(self, *, binary, release, revision, settings):
+        return helm_cli.run_rollback(binary, release, revision, self.namespace, settings, timeout=self.seconds_left())
 
     # Waiting
     def seconds_left(self):

@@ -13,8 +13,8 @@ __metaclass__ = type
 
 import collections
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import versions
 
 Verdict = collections.namedtuple("Verdict", "allowed message target")
 

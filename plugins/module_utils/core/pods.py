@@ -4,7 +4,7 @@
 
 __metaclass__ = type
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.resource import VERSION_ANNOTATION
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.resource import VERSION_ANNOTATION
 
 
 def name(pod):

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import VersionError
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import VersionError
 
 DEFAULT_VERSION = "0.11.0"
 DEFAULT_REPOSITORY = "pravega/bookkeeper"

@@ -16,10 +16,11 @@ import datetime
 import functools
 import time
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils import health as health_checks
-from ansible_collections.bookkeeper.ops.plugins.module_utils import machine, pods, summary, waiting
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import RunFailed, TimedOut
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health as health_checks
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, pods, summary
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import RunFailed, TimedOut
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import waiting
 
 
 def utcnow():
@@ -144,7 +145,7 @@ class Run:
         snapshot["health"] = health_checks.pending(health)
         decision = machine.decide(snapshot, self.clock(), intent=intent)
         if decision.kind == machine.CHECK_HEALTH:
-            snapshot["health"] = health_checks.run(health, self.api, snapshot, decision.effect["pod"])
+            snapshot["health"] = self.api.run_health_check(health, snapshot, decision.effect["pod"])
             decision = machine.decide(snapshot, self.clock(), intent=intent)
         blocked = self.act(snapshot, decision)
         self.decision, self.blocked = decision, blocked

@@ -65,6 +65,15 @@ class ClusterAdapter:
         """Server-side apply ``obj``; returns (changed, applied object)."""
         raise NotImplementedError
 
+    # What a rollout runs besides requests
+    def run_health_check(self, spec, snapshot, next_pod):
+        """The health gate's check ``spec`` before ``next_pod`` goes down: its verdict (core/health.py)."""
+        raise NotImplementedError
+
+    def helm_rollback(self, *, binary, release, revision, settings):
+        """``helm rollback`` of ``release`` to ``revision``; returns helm's output, raises HelmError."""
+        raise NotImplementedError
+
     # Waiting
     def seconds_left(self):
         """The run's seconds left, which bound whatever it waits on (probes, helm); None when nothing bounds it."""

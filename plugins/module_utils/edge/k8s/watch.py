@@ -9,7 +9,7 @@ watch and is opened again from its resourceVersion instead of blocking its reade
 
 __metaclass__ = type
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
 
 try:
     import urllib3

@@ -8,8 +8,8 @@ import pytest
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import errors
-from ansible_collections.bookkeeper.ops.plugins.module_utils.k8s import call
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import http_door as door_rules
 
 SERVER = "https://10.0.0.1:6443"
 
@@ -44,28 +44,37 @@ class Silent:
 
 
 def door(clock, seconds=None):
-    return call.Door(SERVER, seconds=seconds, monotonic=clock, sleep=clock.sleep)
+    return door_rules.Door(SERVER, seconds=seconds, monotonic=clock, sleep=clock.sleep)
 
 
 def test_an_attempt_is_bounded_by_its_ceiling_the_window_and_the_run_with_its_grace():
-    timeout = call.attempt_timeout(now=0, window_ends=45, run_ends=None)
-    assert timeout == (call.CONNECT_SECONDS, call.ATTEMPT_SECONDS)
-    assert call.attempt_timeout(now=40, window_ends=45, run_ends=None) == (5.0, 5.0)
-    assert call.attempt_timeout(now=43, window_ends=45, run_ends=None) == (2.0, 2.0), "connect within the read"
-    assert call.attempt_timeout(now=45, window_ends=45, run_ends=None) is None
+    timeout = door_rules.attempt_timeout(now=0, window_ends=45, run_ends=None)
+    assert timeout == (door_rules.CONNECT_SECONDS, door_rules.ATTEMPT_SECONDS)
+    assert door_rules.attempt_timeout(now=40, window_ends=45, run_ends=None) == (5.0, 5.0)
+    assert door_rules.attempt_timeout(now=43, window_ends=45, run_ends=None) == (2.0, 2.0), "connect within the read"
+    assert door_rules.attempt_timeout(now=45, window_ends=45, run_ends=None) is None
     # Past the run's end, its closing requests share one attempt's length.
-    assert call.attempt_timeout(now=100, window_ends=None, run_ends=95) == (5.0, call.GRACE_SECONDS - 5)
-    assert call.attempt_timeout(now=95 + call.GRACE_SECONDS, window_ends=None, run_ends=95) is None
+    assert door_rules.attempt_timeout(now=100, window_ends=None, run_ends=95) == (5.0, door_rules.GRACE_SECONDS - 5)
+    assert door_rules.attempt_timeout(now=95 + door_rules.GRACE_SECONDS, window_ends=None, run_ends=95) is None
     # A watch's own ceiling: the server's timeoutSeconds plus the margin.
-    assert call.attempt_timeout(now=0, window_ends=None, run_ends=None, ceiling=3 + call.WATCH_MARGIN_SECONDS)[1] == 8
+    assert (
+        door_rules.attempt_timeout(now=0, window_ends=None, run_ends=None, ceiling=3 + door_rules.WATCH_MARGIN_SECONDS)[
+            1
+        ]
+        == 8
+    )
 
 
 def test_retries_stop_at_the_window_or_the_run_s_end_whichever_is_first():
-    assert call.retry_allowed(now=10, delay=8, window_ends=45, run_ends=None)
-    assert not call.retry_allowed(now=40, delay=8, window_ends=45, run_ends=None)
-    assert not call.retry_allowed(now=10, delay=8, window_ends=None, run_ends=15)
-    assert call.retry_allowed(now=500, delay=8, window_ends=None, run_ends=1800), "an answering server: the run's time"
-    assert not call.retry_allowed(now=0, delay=0.2, window_ends=None, run_ends=None), "nothing bounds it: no retry"
+    assert door_rules.retry_allowed(now=10, delay=8, window_ends=45, run_ends=None)
+    assert not door_rules.retry_allowed(now=40, delay=8, window_ends=45, run_ends=None)
+    assert not door_rules.retry_allowed(now=10, delay=8, window_ends=None, run_ends=15)
+    assert door_rules.retry_allowed(now=500, delay=8, window_ends=None, run_ends=1800), (
+        "an answering server: the run's time"
+    )
+    assert not door_rules.retry_allowed(now=0, delay=0.2, window_ends=None, run_ends=None), (
+        "nothing bounds it: no retry"
+    )
 
 
 def test_a_server_that_never_answers_fails_within_the_window_naming_itself_and_what_was_done():
@@ -74,7 +83,7 @@ def test_a_server_that_never_answers_fails_within_the_window_naming_itself_and_w
     with pytest.raises(errors.KubeError) as failed:
         door(clock).request("reading BookkeeperCluster ns/bk", silent)
     took = clock.now - 1000.0
-    assert call.WINDOW_SECONDS - 1 <= took <= call.WINDOW_SECONDS
+    assert door_rules.WINDOW_SECONDS - 1 <= took <= door_rules.WINDOW_SECONDS
     assert [timeout[1] for timeout in silent.timeouts] == pytest.approx([20, 9.8])
     message = str(failed.value)
     assert message.startswith("reading BookkeeperCluster ns/bk: the API server at %s did not answer in 30 s" % SERVER)
@@ -91,12 +100,12 @@ def test_a_run_s_requests_wait_for_a_server_that_answered_before_until_the_run_e
     with pytest.raises(errors.KubeError):
         requests.request("reading", silent)
     took = clock.now - 1000.0
-    assert 120 <= took <= 120 + call.GRACE_SECONDS, "retried past the window while the run has time, no further"
+    assert 120 <= took <= 120 + door_rules.GRACE_SECONDS, "retried past the window while the run has time, no further"
     # After the run's end no retry: a closing request gets what is left of the grace, then nothing.
     closing = Silent(clock)
     with pytest.raises(errors.KubeError):
         requests.request("releasing Lease ns/bk", closing)
-    assert len(closing.timeouts) <= 1 and clock.now - 1000.0 <= 120 + call.GRACE_SECONDS
+    assert len(closing.timeouts) <= 1 and clock.now - 1000.0 <= 120 + door_rules.GRACE_SECONDS
     assert requests.seconds_left() == 0
     with pytest.raises(errors.KubeError) as too_late:
         requests.request("releasing Lease ns/bk", Silent(clock))
@@ -118,7 +127,7 @@ def test_an_address_that_never_answered_is_not_waited_for_a_whole_run():
     clock = Clock()
     with pytest.raises(errors.KubeError):
         door(clock, seconds=1800).request("reading", Silent(clock))
-    assert clock.now - 1000.0 <= call.WINDOW_SECONDS
+    assert clock.now - 1000.0 <= door_rules.WINDOW_SECONDS
 
 
 def test_transient_answers_and_resets_are_retried_and_others_are_not():

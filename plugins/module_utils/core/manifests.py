@@ -11,8 +11,8 @@ the ``bookkeeper.version`` annotation that records its version.
 
 __metaclass__ = type
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import resource, versions
-from ansible_collections.bookkeeper.ops.plugins.module_utils.machine import repository, spec_replicas
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.resource import repository, spec_replicas
 
 BOOKIE_PORT = 3181
 DEFAULT_JVM = {

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.errors import Conflict, KubeError, TimedOut
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict, KubeError, TimedOut
 
 # The longest pause between two looks: it bounds how late a deadline or a grace
 # period is noticed and keeps the Lease renewed.

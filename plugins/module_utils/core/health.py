@@ -12,20 +12,16 @@ Three kinds, chosen with the ``health_check`` option of bk_upgrade and bk_rollba
   BK_CLUSTER, BK_NAMESPACE and BK_NEXT_POD in its environment.
 
 Each check returns plain data, ``{"check", "passed", "reason", "message"}``, which
-the runner hands to the core in the next snapshot (machine.py decides). The
-verdict functions are pure; ``run`` does the I/O.
+the runner hands to the core in the next snapshot (machine.py decides). This
+file holds the verdicts, pure functions; ``edge/probes.py`` asks the bookie, the
+URL or the command.
 """
 
 __metaclass__ = type
 
 import json
-import os
-import subprocess
-from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.urls import open_url
-
-from ansible_collections.bookkeeper.ops.plugins.module_utils import pods
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import pods
 
 BOOKKEEPER = "bookkeeper"
 HTTP = "http"
@@ -93,6 +89,11 @@ def bookkeeper_verdict(bookie, status, body):
     )
 
 
+def no_reporting_bookie():
+    """The verdict when no other Ready bookie can be asked."""
+    return _verdict(BOOKKEEPER, False, "HealthCheckUnreachable", "no other Ready bookie to ask")
+
+
 def http_verdict(url, status, body):
     if 200 <= status < 300:
         return _verdict(HTTP, True)
@@ -109,7 +110,7 @@ def command_verdict(argv, returncode, output):
     return _verdict(COMMAND, False, "CommandFailed", "%s exited with %s: %s" % (argv[0], returncode, said))
 
 
-def _reporting_bookie(snapshot, next_pod):
+def reporting_bookie(snapshot, next_pod):
     """The Ready bookie to ask: the last one on the target version, else any other Ready one."""
     target = (snapshot["cluster"].get("status") or {}).get("targetVersion")
     ready = [
@@ -127,34 +128,3 @@ def probe_seconds(asked, left):
     """How long a probe may take: what the gate asks for, within what is ``left`` of the run (None: no bound),
     and at least a second, so that a run near its end still gets an answer rather than a refusal to ask."""
     return max(1, min(asked, left)) if left is not None else asked
-
-
-def run(spec, api, snapshot, next_pod):
-    """Run the configured check before ``next_pod`` goes down; returns its verdict."""
-    kind, timeout = spec["type"], probe_seconds(spec.get("timeout") or 30, api.seconds_left())
-    if kind == BOOKKEEPER:
-        bookie = _reporting_bookie(snapshot, next_pod)
-        if bookie is None:
-            return _verdict(BOOKKEEPER, False, "HealthCheckUnreachable", "no other Ready bookie to ask")
-        status, body = api.proxy_get(bookie, spec.get("port") or 8000, UNDER_REPLICATED_PATH, timeout)
-        return bookkeeper_verdict(bookie, status, body)
-    if kind == HTTP:
-        url = spec["url"].format(cluster=api.name, namespace=api.namespace, pod=next_pod)
-        try:
-            response = open_url(url, method="GET", timeout=timeout, validate_certs=spec.get("validate_certs", True))
-            return http_verdict(url, response.getcode(), "")
-        except HTTPError as error:
-            return http_verdict(url, error.code, error.reason or "")
-        except (URLError, OSError) as error:
-            return http_verdict(url, 0, str(getattr(error, "reason", error)))
-    argv = list(spec["command"])
-    env = dict(os.environ, BK_CLUSTER=api.name, BK_NAMESPACE=api.namespace, BK_NEXT_POD=next_pod)
-    try:
-        done = subprocess.run(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return command_verdict(argv, "a timeout", "no answer within %g s" % timeout)
-    except OSError as error:
-        return command_verdict(argv, "an error", str(error))
-    return command_verdict(argv, done.returncode, done.stdout.decode("utf-8", "replace"))

@@ -15,7 +15,7 @@ __metaclass__ = type
 import collections
 import datetime
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils import conditions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions
 
 # Waiting reasons the kubelet only leaves after a human changes something.
 FATAL_WAITING_REASONS = (
