@@ -1,8 +1,8 @@
 """The layers of module_utils, as its folders show them, checked from each file's imports.
 
 core/ is pure: it imports the standard library, Ansible's own module_utils and other core files, never the rollout
-loop, the edge, a client library, a socket or a process. rollout/ drives the core through the adapter it declares: nothing of the edge or
-of a client library. Only edge/ talks to the world.
+loop, the edge, a client library, a socket or a process. rollout/ drives the core through the adapter it declares:
+nothing of the edge or of the world. Only edge/ talks to the world.
 """
 
 import ast
@@ -38,9 +38,9 @@ def test_a_layer_imports_only_the_layers_beneath_it_and_no_client_library(layer)
     wrong = []
     for path in layer_files(layer):
         for name in imports(path):
-            if any(name == world or name.startswith(world + ".") for world in WORLD):
-                wrong.append("%s imports %s" % (path.name, name))
-            elif name.startswith(PREFIX) and name[len(PREFIX) :].split(".")[0] not in ALLOWED[layer]:
+            talks_to_the_world = any(name == world or name.startswith(world + ".") for world in WORLD)
+            crosses_up = name.startswith(PREFIX) and name[len(PREFIX) :].split(".")[0] not in ALLOWED[layer]
+            if talks_to_the_world or crosses_up:
                 wrong.append("%s imports %s" % (path.name, name))
     assert layer_files(layer) and not wrong
 
