@@ -38,7 +38,7 @@ def connect(module):
         )
     client = connection.api_client(module.params)
     # The module's timeout bounds every request it sends, and what its run waits on; bk_status has none, so each
-    # of its requests is bounded on its own (call.WINDOW_SECONDS).
+    # of its requests is bounded on its own (http_door.WINDOW_SECONDS).
     return ClusterAPI(client, module.params["name"], module.params["namespace"], seconds=module.params.get("timeout"))
 
 

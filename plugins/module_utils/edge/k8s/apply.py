@@ -51,7 +51,7 @@ def _comparable(obj):
 
 
 def apply_object(client, door, obj, dry_run=False):
-    """Server-side apply ``obj`` through ``door`` (a http_door.Door); returns (changed, applied object). Dry run writes
+    """Server-side apply ``obj`` through ``door`` (an http_door.Door); returns (changed, applied object). Dry run writes
     nothing."""
     path = _path(obj)
     what = "applying %s %s" % (obj["kind"], obj["metadata"]["name"])

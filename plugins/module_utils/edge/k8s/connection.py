@@ -189,7 +189,7 @@ def api_client(params, environ=None):
                 "api_key or a client certificate and key, or set K8S_AUTH_KUBECONFIG / KUBECONFIG" % error
             ) from error
     _override(configuration, settings)
-    # urllib3 would retry a timed-out read three times on its own, unseen by call.Door's time rules.
+    # urllib3 would retry a timed-out read three times on its own, unseen by http_door.Door's time rules.
     configuration.retries = False
     refresh = configuration.refresh_api_key_hook
     if refresh is not None:

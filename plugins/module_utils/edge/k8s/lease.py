@@ -51,7 +51,7 @@ class Lease:
     """The Lease of one cluster, taken, renewed and released by ``holder``."""
 
     def __init__(self, client, door, cluster_name, namespace, holder=None):
-        self.door = door  # a call.Door
+        self.door = door  # an http_door.Door
         self.coordination = k8s.CoordinationV1Api(client)
         self.cluster_name = cluster_name
         self.namespace = namespace

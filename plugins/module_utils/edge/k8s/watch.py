@@ -3,7 +3,7 @@
 """One way to follow objects: a list, then watches from its resourceVersion, listing again when it expires.
 
 Each watch asks the server to end it after ``seconds`` (timeoutSeconds) and reads with a client timeout a little
-longer (call.WATCH_MARGIN_SECONDS), so that a stream gone silent (an API server paused or cut off) ends as a quiet
+longer (http_door.WATCH_MARGIN_SECONDS), so that a stream gone silent (an API server paused or cut off) ends as a quiet
 watch and is opened again from its resourceVersion instead of blocking its reader.
 """
 
@@ -26,7 +26,7 @@ QUIET = "QUIET"  # a watch request ended without any event (its time was up, or 
 def follow(door, what, list_call, *args, seconds, version="", **query):
     """The objects of ``list_call`` and their changes as events ``{"type", "object"}``, for as long as it is read.
 
-    Requests go through ``door`` (a call.Door). Without ``version`` it lists first; each watch request lasts
+    Requests go through ``door`` (an http_door.Door). Without ``version`` it lists first; each watch request lasts
     ``seconds`` at most.
     """
     while True:
