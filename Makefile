@@ -25,9 +25,13 @@ help:
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements/dev.txt
-	@echo "== setting up $(VENV) from requirements/dev.txt (about a minute the first time)"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+
+# Every virtual environment: <dir>/.stamp made from the requirements file it depends on, afresh when that changes.
+# The list is below, each with its file: .venv, build/docs-venv, build/importer and build/core-<version>.
+%/.stamp:
+	@echo "== setting up $(@D) from $< (about a minute the first time)"
+	rm -rf $(@D) && $(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
 lock:
@@ -58,9 +62,6 @@ links:
 DOCS_VENV := $(CURDIR)/build/docs-venv
 ANTSIBULL_DOCS := PATH=$(DOCS_VENV)/bin:$$PATH $(DOCS_VENV)/bin/antsibull-docs
 $(DOCS_VENV)/.stamp: requirements/docs.txt
-	rm -rf $(DOCS_VENV) && $(PYTHON) -m venv $(DOCS_VENV)
-	$(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/docs.txt
-	touch $@
 
 lint: venv links $(DOCS_VENV)/.stamp
 	@echo "== ruff"
@@ -107,9 +108,6 @@ $(REFERENCE)/.stamp: requirements/reference.txt $(VENV)/.stamp
 # galaxy-importer (tests/unit/test_distribution.py) needs an older attrs than .venv has: it gets its own.
 IMPORTER := $(CURDIR)/build/importer
 $(IMPORTER)/.stamp: requirements/importer.txt
-	rm -rf $(IMPORTER) && $(PYTHON) -m venv $(IMPORTER)
-	$(IMPORTER)/bin/pip install --quiet --disable-pip-version-check -r requirements/importer.txt
-	touch $@
 
 unit: venv links $(REFERENCE)/.stamp $(IMPORTER)/.stamp
 	@echo "== unit tests (no cluster)"
@@ -121,10 +119,7 @@ unit: venv links $(REFERENCE)/.stamp $(IMPORTER)/.stamp
 # tests are pure Python and the slowest: `make unit` runs them.
 CORES := $(patsubst requirements/core-%.txt,%,$(wildcard requirements/core-*.txt))
 CORE_VENVS := $(CORES:%=build/core-%/.stamp)
-build/core-%/.stamp: requirements/core-%.txt
-	rm -rf $(@D) && $(PYTHON) -m venv $(@D)
-	$(@D)/bin/pip install --quiet --disable-pip-version-check -r $<
-	touch $@
+$(foreach core,$(CORES),$(eval build/core-$(core)/.stamp: requirements/core-$(core).txt))
 
 cores: links $(REFERENCE)/.stamp $(CORE_VENVS)
 	for core in $(CORES); do \
