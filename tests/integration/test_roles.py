@@ -110,3 +110,66 @@ def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
     again = playbook("reconcile.yml", kubeconfig, "-e", json.dumps(variables))
     assert again.returncode == 0 and "none: cluster is at version 0.14.0" in again.stdout, again.stdout[-3000:]
     assert "bookkeeper.ops.upgrade" not in again.stdout
+
+
+def test_the_upgrade_and_rollback_roles_leave_their_results_to_the_play_even_on_failure(
+    client, kubeconfig, namespace, tmp_path
+):
+    deploy(client, namespace)
+    play = tmp_path / "results.yml"
+    play.write_text(
+        json.dumps(
+            [
+                {
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "block": [
+                                {
+                                    "ansible.builtin.include_role": {"name": "bookkeeper.ops.upgrade"},
+                                    "vars": {
+                                        "upgrade_cluster": "bk",
+                                        "upgrade_namespace": namespace,
+                                        "upgrade_version": MISSING,
+                                    },
+                                }
+                            ],
+                            "rescue": [
+                                {
+                                    "ansible.builtin.debug": {
+                                        "msg": "upgrade_result failed={{ upgrade_result.failed }} "
+                                        "last={{ upgrade_result.steps[-1].step }}"
+                                    }
+                                }
+                            ],
+                        },
+                        {
+                            "ansible.builtin.include_role": {"name": "bookkeeper.ops.rollback"},
+                            "vars": {
+                                "rollback_cluster": "bk",
+                                "rollback_namespace": namespace,
+                            },
+                        },
+                        {
+                            "ansible.builtin.debug": {
+                                "msg": "rollback_result changed={{ rollback_result.changed }} "
+                                "at={{ rollback_result.cluster.current_version }}"
+                            }
+                        },
+                    ],
+                }
+            ]
+        )
+    )
+    run = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(play)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "upgrade_result failed=True last=fail" in run.stdout, run.stdout[-3000:]
+    assert "rollback_result changed=True at=%s" % STABLE in run.stdout, run.stdout[-3000:]
