@@ -91,10 +91,10 @@ def timed(command, extra_env):
         start_new_session=True,
     )
     try:
-        output, _ = process.communicate(timeout=2 * LIMIT)
+        output, _unused = process.communicate(timeout=2 * LIMIT)
     except subprocess.TimeoutExpired:
         kill_tree(process.pid)
-        output, _ = process.communicate()
+        output, _unused = process.communicate()
         output = "STILL RUNNING after %d s: %s" % (2 * LIMIT, output)
     return time.monotonic() - started, output
 

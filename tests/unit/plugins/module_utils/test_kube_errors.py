@@ -141,7 +141,6 @@ class SilentWatch:
     def stream(self, list_call, *args, **kwargs):
         self.requests.append(kwargs)
         raise ReadTimeoutError(None, "/api/v1/pods", "Read timed out.")
-        yield  # a generator, as the client's is
 
     def stop(self):
         pass
