@@ -27,6 +27,7 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     versions_of,
 )
 from ansible_collections.bookkeeper.ops.tests.integration.test_roles import playbook
+from ansible_collections.bookkeeper.ops.tests.support import surveys
 
 # An inventory as AWX's is for these job templates: localhost, run by the local connection.
 AWX_INVENTORY = {"all": {"hosts": {"localhost": {"ansible_connection": "local"}}}}
@@ -46,7 +47,7 @@ def survey_answers(template, answers):
     The value is typed as AWX types it; a question neither answered nor with a default is left out, as AWX does.
     """
     extravars = {}
-    for question in template["survey"]:
+    for question in surveys.questions(template):
         value = answers.get(question["variable"], question.get("default"))
         if value is None:
             assert not question["required"], "no answer for the required question %s" % question["variable"]
@@ -56,7 +57,7 @@ def survey_answers(template, answers):
         if question["type"] == "multiplechoice":
             assert value in question["choices"], "%r is not a choice of %s" % (value, question["variable"])
         extravars[question["variable"]] = value
-    unknown = set(answers) - {question["variable"] for question in template["survey"]}
+    unknown = set(answers) - {question["variable"] for question in surveys.questions(template)}
     assert not unknown, "answers to questions the survey does not ask: %s" % sorted(unknown)
     return extravars
 

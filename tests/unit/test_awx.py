@@ -12,6 +12,8 @@ import shutil
 import ansible_runner
 import yaml
 
+from ansible_collections.bookkeeper.ops.tests.support import surveys
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 AWX = REPO / "build" / "reference" / "ansible_collections" / "awx" / "awx"
 CONTROLLER = "http://127.0.0.1:9"  # nothing listens there
@@ -109,7 +111,7 @@ def test_configure_calls_every_awx_module_with_arguments_its_spec_accepts(tmp_pa
         assert job["credentials"] == [arguments["awx.awx.credential"]["name"]]
         assert (job["project"], job["inventory"]) == (project["name"], arguments["awx.awx.inventory"]["name"])
         assert [question["variable"] for question in job["survey_spec"]["spec"]] == [
-            question["variable"] for question in template["survey"]
+            question["variable"] for question in surveys.questions(template)
         ]
 
 
@@ -119,3 +121,18 @@ def test_configure_refuses_to_run_without_the_execution_environment_image(tmp_pa
     assert [(call.module, "awx_ee_image is required" in call.message) for call in calls(result)] == [
         ("ansible.builtin.assert", True)
     ]
+
+
+def test_every_survey_is_built_from_the_one_definition_of_its_questions():
+    known = surveys.definitions()
+    asked = set()
+    for name, template in surveys.templates().items():
+        keys = template["survey"]
+        assert all(isinstance(key, str) for key in keys), "%s defines a question of its own: %s" % (name, keys)
+        assert set(keys) <= set(known), "%s asks undefined questions: %s" % (name, sorted(set(keys) - set(known)))
+        variables = [known[key]["variable"] for key in keys]
+        assert len(variables) == len(set(variables)), "%s asks for one variable twice" % name
+        asked |= set(keys)
+    assert asked == set(known), "questions no survey asks: %s" % sorted(set(known) - asked)
+    for key, question in known.items():
+        assert {"variable", "question_name", "type", "required"} <= set(question), key
