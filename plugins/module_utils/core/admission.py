@@ -27,12 +27,9 @@ def _refuse(message):
     return Verdict(False, message, "")
 
 
-def _rollback_only(requested, last_stable):
-    if requested == last_stable:
-        return _allow(requested)
-    return _refuse(
-        "Rollback to version %s not supported. Only rollback to version %s is supported." % (requested, last_stable)
-    )
+def _rollback_only(requested, status):
+    refusal = versions.rollback_refusal(requested, versions.rollback_target(status))
+    return _refuse(refusal) if refusal else _allow(requested)
 
 
 def check_upgrade(status, requested):
@@ -40,7 +37,7 @@ def check_upgrade(status, requested):
     status = status or {}
     conditions = status.get("conditions") or []
     current = status.get("currentVersion", "")
-    last_stable = versions.last_stable(versions.history(status))
+    last_stable = versions.rollback_target(status)
     try:
         versions.parse(requested)
     except versions.VersionError as error:
@@ -55,7 +52,7 @@ def check_upgrade(status, requested):
     if cond.is_true(conditions, cond.ROLLBACK_IN_PROGRESS):
         return _refuse("failed to process the request, rollback in progress.")
     if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED):
-        return _rollback_only(requested, last_stable)
+        return _rollback_only(requested, status)
     if cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED):
         if requested != current and versions.compare(requested, current) >= 0:
             return _allow(requested)
@@ -74,7 +71,7 @@ def check_rollback(status, requested=None):
     """Verdict on a rollback to ``requested`` (default: the last stable version)."""
     status = status or {}
     conditions = status.get("conditions") or []
-    last_stable = versions.last_stable(versions.history(status))
+    last_stable = versions.rollback_target(status)
     if requested is not None:
         try:
             versions.parse(requested)
@@ -86,7 +83,7 @@ def check_rollback(status, requested=None):
         or cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED)
         or cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED)
     ):
-        return _rollback_only(wanted, last_stable)
+        return _rollback_only(wanted, status)
     if cond.is_true(conditions, cond.UPGRADING):
         state = "upgrading to %s" % status.get("targetVersion")
     elif cond.is_true(conditions, cond.ERROR):

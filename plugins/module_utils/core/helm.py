@@ -91,14 +91,13 @@ def choose_revision(release_name, entries, last_stable, requested=None):
                 None,
             )
         version = chosen[0]["version"]
-        if version != last_stable:
+        refusal = versions.rollback_refusal(version, last_stable)
+        if refusal:
             return Choice(
                 False,
-                "Rollback to version %s not supported. Only rollback to version %s is supported. Revision %d of "
-                "Helm release %s deploys %s; revisions deploying %s: %s"
+                "%s Revision %d of Helm release %s deploys %s; revisions deploying %s: %s"
                 % (
-                    version or "(none)",
-                    last_stable,
+                    refusal,
                     requested,
                     release_name,
                     "version %s" % version if version else "no BookkeeperCluster of this name",

@@ -203,7 +203,7 @@ def decide(snapshot, now, intent=None, limits=faults.DEFAULT_LIMITS):
 def _decide_in_error(snapshot, status, now, requested, intent):
     """The next Decision after a failed rollout (or another recorded error): a rollback, an upgrade, or a hold."""
     conditions, current = status["conditions"], status["currentVersion"]
-    last_stable = versions.last_stable(status["versionHistory"])
+    last_stable = versions.rollback_target(status)
     error = cond.find(conditions, cond.ERROR)
     if cond.is_true(conditions, cond.ERROR, cond.UPGRADE_FAILED):
         if requested == last_stable:

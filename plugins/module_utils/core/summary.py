@@ -65,7 +65,7 @@ def summarize(snapshot, now=None):
         "current_version": status.get("currentVersion") or "",
         "target_version": status.get("targetVersion") or "",
         "version_history": list(status.get("versionHistory") or []),
-        "last_stable_version": versions.last_stable(versions.history(status)),
+        "last_stable_version": versions.rollback_target(status),
         "replicas": resource.spec_replicas(cluster),
         "ready_replicas": status.get("readyReplicas") or 0,
         "conditions": [cond.complete(condition) for condition in status.get("conditions") or ()],

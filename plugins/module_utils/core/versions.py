@@ -66,8 +66,25 @@ def effective(spec_version):
 
 
 def last_stable(history):
-    """The version a failed upgrade may roll back to: the last entry of versionHistory."""
+    """The last entry of versionHistory, or "" when it is empty."""
     return history[-1] if history else ""
+
+
+# The rule of every rollback, stated here only: a rollback goes to the last stable version, and nowhere else.
+def rollback_target(status):
+    """The one version a rollback of the cluster whose ``status`` this is may go to (the last stable version)."""
+    return last_stable(history(status))
+
+
+def rollback_refusal(requested, target):
+    """Why a rollback to ``requested`` is refused, in the reference operator's words; "" when it goes to
+    ``target``, the rollback target."""
+    if requested == target:
+        return ""
+    return "Rollback to version %s not supported. Only rollback to version %s is supported." % (
+        requested or "(none)",
+        target,
+    )
 
 
 def history(status):

@@ -64,3 +64,13 @@ def test_a_requested_version_must_be_usable_as_an_image_tag():
         with pytest.raises(versions.VersionError, match="cannot be an image tag"):
             versions.check_requested(text)
     assert versions.parse("10.20.30+build.1") == (10, 20, 30), "such a version in a status still compares"
+
+
+def test_a_rollback_goes_to_the_last_stable_version_and_is_refused_elsewhere_in_the_reference_s_words():
+    status = {"currentVersion": "0.13.0", "versionHistory": ["0.12.0", "0.13.0"]}
+    assert versions.rollback_target(status) == "0.13.0"
+    assert versions.rollback_target({"currentVersion": "0.13.0"}) == "0.13.0", "a history the operator left out"
+    assert versions.rollback_refusal("0.13.0", "0.13.0") == ""
+    assert versions.rollback_refusal("0.12.0", "0.13.0") == (
+        "Rollback to version 0.12.0 not supported. Only rollback to version 0.13.0 is supported."
+    )
