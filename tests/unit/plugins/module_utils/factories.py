@@ -75,6 +75,10 @@ def healthy(version, replicas=3, name="bk"):
     return [pod("%s-bookie-%d" % (name, i), version) for i in range(replicas)]
 
 
+# What a recreated pod shows once its container has started, by what its version does (FakeCluster.behaviour).
+STARTED_WAITING = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}
+
+
 class FakeCluster:
     """A cluster that obeys the decisions of the core, as the adapter and kubelet would.
 
@@ -116,17 +120,17 @@ class FakeCluster:
             self.replaced.append(effect["pod"])
             self.generation += 1
             version = self.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
-            kind = self.behaviour.get(version, "ready")
-            waiting = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
-            fresh = pod(
-                effect["pod"],
-                version,
-                ready=kind == "ready",
-                waiting=waiting,
-                uid="uid-%s-%d" % (effect["pod"], self.generation),
-                created=self.now,
-            )
-            self.pods = [fresh if p["metadata"]["name"] == effect["pod"] else p for p in self.pods]
+            self.put(self.started(effect["pod"], version, "uid-%s-%d" % (effect["pod"], self.generation), self.now))
+
+    def started(self, name, version, uid, created):
+        """Pod ``name`` once its container has started, as ``behaviour`` says ``version`` behaves."""
+        kind = self.behaviour.get(version, "ready")
+        return pod(name, version, ready=kind == "ready", waiting=STARTED_WAITING.get(kind), uid=uid, created=created)
+
+    def put(self, fresh):
+        """Put ``fresh`` in the place of the pod of the same name."""
+        name = fresh["metadata"]["name"]
+        self.pods = [fresh if p["metadata"]["name"] == name else p for p in self.pods]
 
     def drive(self, now, intent=None, steps=200):
         """Run decide/apply until a terminal decision; returns the decisions made."""

@@ -63,15 +63,8 @@ class FakeAPI(ClusterAdapter):
         self.writes.append(("evict", pod_name))
         self.fake.replaced.append(pod_name)
         version = self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
-        fresh = pod(
-            pod_name,
-            version,
-            ready=False,
-            waiting="ContainerCreating",
-            created=self.clock(),
-            uid="%s-%d" % (pod_name, len(self.fake.replaced)),
-        )
-        self.fake.pods = [fresh if p["metadata"]["name"] == pod_name else p for p in self.fake.pods]
+        uid = "%s-%d" % (pod_name, len(self.fake.replaced))
+        self.fake.put(pod(pod_name, version, ready=False, waiting="ContainerCreating", created=self.clock(), uid=uid))
         return ""
 
     def emit_event(self, cluster, event, now):
@@ -86,21 +79,14 @@ class FakeAPI(ClusterAdapter):
     def wait_for_change(self, seconds):
         self.waits += 1
         self.seconds += seconds
-        for index, current in enumerate(self.fake.pods):
+        # Each pod the last eviction left starting has started by now, as the fake cluster's behaviour says.
+        for current in list(self.fake.pods):
             waiting = current["status"]["containerStatuses"][0]["state"].get("waiting", {})
             if waiting.get("reason") != "ContainerCreating":
                 continue
             version = current["metadata"]["annotations"]["bookkeeper.version"]
-            kind = self.fake.behaviour.get(version, "ready")
-            reason = {"pull": "ImagePullBackOff", "crash": "CrashLoopBackOff", "slow": "ContainerCreating"}.get(kind)
-            self.fake.pods[index] = pod(
-                current["metadata"]["name"],
-                version,
-                ready=kind == "ready",
-                waiting=reason,
-                created=at(self.seconds - seconds),
-                uid=current["metadata"]["uid"],
-            )
+            name, uid = current["metadata"]["name"], current["metadata"]["uid"]
+            self.fake.put(self.fake.started(name, version, uid, at(self.seconds - seconds)))
 
     # In the fake, the cluster resource changes only by the run's own writes: a wait for it lets time pass likewise.
     wait_for_cluster_change = wait_for_change
