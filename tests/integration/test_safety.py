@@ -44,7 +44,7 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
         "command": ["sh", "-c", 'test "$BK_NEXT_POD" = bk-bookie-0 || { echo "2 under-replicated ledgers"; exit 1; }'],
         "timeout": 10,
     }
-    with pytest.raises(errors.KubeError) as held:
+    with pytest.raises(errors.TimedOut) as held:
         operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=15, health=gate))
     assert held.value.retryable
     assert (
@@ -71,7 +71,7 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
 def test_the_bookkeeper_gate_holds_when_no_bookie_answers(client, kubectl, namespace):
     api = deploy(client, namespace)
     before = uids(kubectl, namespace)
-    with pytest.raises(errors.KubeError) as held:
+    with pytest.raises(errors.TimedOut) as held:
         operations.upgrade(
             api,
             version=GOOD,
