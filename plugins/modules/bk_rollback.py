@@ -19,8 +19,12 @@ description:
     reason C(RollbackFailed).
   - After C(RollbackFailed), once the cause is fixed, running this module again repeats the rollback; the broken
     pods left by the failed attempt are replaced first.
-  - Refused, with nothing written, when the cluster is not in a failed upgrade or a rollback, or when O(version) is
-    not the last stable version.
+  - On a healthy cluster with nothing running (no failed upgrade, no rollout in progress, its pods on its version),
+    there is nothing to roll back - a rerun after a rollback, or a fleet rollback over clusters that did not fail.
+    The module then returns C(changed=false) with that message and writes nothing, not even its Lease, as
+    M(bookkeeper.ops.bk_upgrade) does on a cluster settled at its version.
+  - Refused, with nothing written, while an upgrade runs, when the cluster is in another error, or when O(version)
+    is not the last stable version.
   - For a cluster installed with Helm, O(helm_release) makes the rollback a C(helm rollback) to a revision that
     deploys the last stable version; a revision that deploys any other version is refused before helm runs.
 options:

@@ -280,9 +280,9 @@ CASES = [
         ["Rollback to version %s not supported" % GOOD, "Only rollback to version %s" % STABLE],
     ),
     (
-        "rollback-of-a-healthy-cluster",
+        "rollback-of-a-healthy-cluster-to-an-older-version",
         "bk_rollback",
-        {"name": "healthy"},
+        {"name": "healthy", "version": "0.12.0"},
         "operator",
         ["rollback is only allowed after a failed upgrade", "healthy at version %s" % STABLE],
     ),

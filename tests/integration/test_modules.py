@@ -150,7 +150,7 @@ def test_refusals_change_nothing(client, kubectl, namespace):
             "X.Y.Z",
         ),
         (
-            lambda: operations.rollback(api, options=RolloutOptions(wait=True, timeout=60)),
+            lambda: operations.rollback(api, version="0.12.0", options=RolloutOptions(wait=True, timeout=60)),
             "only allowed after a failed upgrade",
         ),
     ]
@@ -160,6 +160,11 @@ def test_refusals_change_nothing(client, kubectl, namespace):
             call()
         assert message in str(refused.value)
         assert fingerprint(kubectl, namespace) == before
+    # A rollback of a healthy cluster is no refusal but nothing to do: no write, not even the Lease.
+    before = fingerprint(kubectl, namespace)
+    answer = operations.rollback(api, options=RolloutOptions(wait=True, timeout=60))
+    assert (answer["changed"], answer["msg"]) == (False, "nothing to roll back: the cluster is healthy at %s" % STABLE)
+    assert fingerprint(kubectl, namespace) == before
     failed_upgrade(api)
     for call, message in [
         (

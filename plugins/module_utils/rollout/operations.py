@@ -202,6 +202,10 @@ def rollback(api, *, version=None, options, helm_options=None, clock=utcnow, mon
     """
     snapshot = api.observe()
     observed = _as_the_machine_reads(snapshot, clock())
+    current = observed.get("currentVersion")
+    if version in (None, current) and current and _settled(snapshot, current, clock()):
+        # Nothing failed, nothing runs: as bk_upgrade on a settled cluster, one read, no Lease, no write.
+        return dict(_unchanged(snapshot, clock()), msg="nothing to roll back: the cluster is healthy at %s" % current)
     verdict = admission.check_rollback(observed, version)
     if not verdict.allowed:
         raise Refused(verdict.message)

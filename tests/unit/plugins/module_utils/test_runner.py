@@ -161,6 +161,20 @@ def test_operations_run_on_the_clocks_they_are_given_so_their_time_rules_need_no
     assert api.lease[-1] == "release", "a run out of time still releases its Lease"
 
 
+def test_operations_rollback_of_a_settled_cluster_answers_nothing_to_roll_back_and_writes_nothing():
+    api = FakeAPI("0.13.0")
+    drive(api, wait=False)  # the status as the core records it on a healthy cluster
+    api.writes, api.lease = [], []
+    result = operations.rollback(
+        api, options=RolloutOptions(wait=True, timeout=60), clock=api.clock, monotonic=api.monotonic
+    )
+    assert (result["changed"], result["msg"]) == (False, "nothing to roll back: the cluster is healthy at 0.13.0")
+    assert api.writes == [] and api.lease == [], "no write, no Lease"
+    with pytest.raises(operations.Refused) as refused:
+        operations.rollback(api, version="0.12.0", options=RolloutOptions(wait=True, timeout=60), clock=api.clock)
+    assert "only allowed after a failed upgrade" in str(refused.value)
+
+
 def test_operations_rollback_refuses_a_healthy_cluster_and_accepts_a_failed_one():
     with pytest.raises(operations.Refused):
         operations.rollback(FakeAPI("0.13.0"), options=RolloutOptions(wait=True, timeout=60))
