@@ -124,6 +124,7 @@ def test_the_upgrade_and_rollback_roles_leave_their_results_to_the_play_even_on_
                     "hosts": "localhost",
                     "connection": "local",
                     "gather_facts": False,
+                    "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
                     "tasks": [
                         {
                             "block": [
