@@ -12,7 +12,8 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import app
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO, get_json
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.paths import REPO
 
 
 def test_deploy_installs_the_crd_and_waits_until_it_is_served(crd_installer_client, namespace):

@@ -8,7 +8,8 @@ import json
 import textwrap
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+from ansible_collections.bookkeeper.ops.tests.support import operator_statuses as operator
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
     GOOD,
     MISSING,
     NAME,
@@ -16,11 +17,9 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     deploy,
     failed_upgrade,
     pod_versions,
-    run_playbook,
     versions_of,
 )
-from ansible_collections.bookkeeper.ops.tests.integration.test_roles import playbook
-from ansible_collections.bookkeeper.ops.tests.support import operator_statuses as operator
+from ansible_collections.bookkeeper.ops.tests.support.playbooks import playbook, run_playbook
 
 
 def conditions(api):

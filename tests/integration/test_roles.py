@@ -1,30 +1,11 @@
 """The playbooks and roles, run with ansible-playbook as a user runs them."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MISSING, STABLE, deploy, shown
-
-
-def playbook(name, kubeconfig, *extra):
-    return subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            "-i",
-            "localhost,",
-            str(REPO / "playbooks" / name),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
-    )
+from ansible_collections.bookkeeper.ops.tests.support.clusters import MISSING, STABLE, deploy, shown
+from ansible_collections.bookkeeper.ops.tests.support.playbooks import playbook
 
 
 def test_auto_rollback_brings_a_failed_upgrade_back(client, kubeconfig, namespace):
