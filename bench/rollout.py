@@ -34,6 +34,7 @@ from kubernetes import watch as kubernetes_watch
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource as bk_resource  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner  # noqa: E402
@@ -77,10 +78,10 @@ def first_failure(custom, namespace, seen):
     """Record when the cluster of ``namespace`` first shows Error True."""
     for event in kubernetes_watch.Watch().stream(
         custom.list_namespaced_custom_object,
-        resource.GROUP,
-        resource.VERSION,
+        bk_resource.GROUP,
+        bk_resource.VERSION,
         namespace,
-        resource.PLURAL,
+        bk_resource.PLURAL,
         timeout_seconds=60,
     ):
         for condition in (event["object"].get("status") or {}).get("conditions") or ():
