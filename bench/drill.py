@@ -39,28 +39,24 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 import yaml
-from kubernetes import watch as kubernetes_watch
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build" / "links"))
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection, http_door  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions  # noqa: E402
-from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants, kill  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support import audit, planes  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import fresh_namespace  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.processes import descendants, kill  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch  # noqa: E402
 
-CLUSTER = str(REPO / "scripts" / "cluster.sh")
 NAME = "bk-drill"
-ENV = dict(os.environ, BK_CLUSTER_NAME=NAME, BK_POD_READY_SECONDS="1")
-ENV.pop("BK_KUBECONFIG", None)
-WORKDIR = pathlib.Path(os.environ.get("BK_CACHE_DIR", pathlib.Path.home() / ".cache" / "bookkeeper-ops"))
-STATE = WORKDIR / "kwok" / "clusters" / NAME
+PLANE = planes.Plane(NAME, pod_ready_seconds=1)
 VERSIONS = ["0.11.0", "0.12.0", "0.13.0", "0.14.0", "0.15.0"]
 BIN = os.path.dirname(sys.executable)
 CONDITIONS_FALSE = ("Upgrading", "Error", "RollbackInProgress", "HealthCheckFailing")
@@ -68,95 +64,6 @@ CONDITIONS_FALSE = ("Upgrading", "Error", "RollbackInProgress", "HealthCheckFail
 KEPT_ALIVE = ("kube-controller-manager", "kube-scheduler")
 # What a module run takes before its first request and after its last (ansible's start, the module's import).
 STARTUP_SECONDS = 10.0
-
-
-def kubectl(*args, check=True):
-    return subprocess.run([CLUSTER, "kubectl", *args], env=ENV, check=check, capture_output=True, text=True).stdout
-
-
-def fresh_namespace(name):
-    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=120s")
-    kubectl("create", "namespace", name)
-    deadline = time.monotonic() + 30
-    while kubectl("get", "serviceaccount", "default", "-n", name, check=False) == "":
-        if time.monotonic() > deadline:
-            raise RuntimeError("namespace %s has no default ServiceAccount" % name)
-        time.sleep(0.2)
-    return name
-
-
-# Watching the bookies
-class PodWatch:
-    """Follows the bookies of one cluster with a list and a watch, from a thread.
-
-    Keeps the most bookies unavailable at once (not Ready, terminating or missing, out of
-    ``replicas``), the pod UIDs seen per name, and how long no watch was connected (the
-    API server down: nothing can change then, as every change goes through it).
-    """
-
-    def __init__(self, client, namespace, replicas):
-        self.core = connection.k8s.CoreV1Api(client)
-        self.namespace, self.replicas = namespace, replicas
-        self.selector = "bookkeeper_cluster=bk"
-        self.pods = {}
-        self.uids = collections.defaultdict(set)
-        self.most_down = 0
-        self.events = 0
-        self.blind = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _see(self, pod, deleted=False):
-        name = pod.metadata.name
-        self.uids[name].add(pod.metadata.uid)
-        if deleted:
-            self.pods.pop(name, None)
-        else:
-            ready = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
-            self.pods[name] = ready and not pod.metadata.deletion_timestamp
-
-    def _count(self):
-        up = sum(1 for ready in self.pods.values() if ready)
-        self.most_down = max(self.most_down, self.replicas - up)
-
-    def _run(self):
-        while not self._stop.is_set():
-            lost = time.monotonic()
-            try:
-                listed = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector, _request_timeout=5)
-            except Exception:  # the API server is away: look again
-                time.sleep(0.2)
-                self.blind += time.monotonic() - lost
-                continue
-            self.pods = {}
-            for pod in listed.items:
-                self._see(pod)
-            self._count()
-            try:
-                for event in kubernetes_watch.Watch().stream(
-                    self.core.list_namespaced_pod,
-                    self.namespace,
-                    label_selector=self.selector,
-                    resource_version=listed.metadata.resource_version,
-                    timeout_seconds=5,
-                ):
-                    self.events += 1
-                    self._see(event["object"], event["type"] == "DELETED")
-                    self._count()
-                    if self._stop.is_set():
-                        return
-            except Exception:
-                time.sleep(0.2)
-                self.blind += time.monotonic() - lost
-
-    def __enter__(self):
-        self._thread.start()
-        time.sleep(0.3)
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 # Processes
@@ -168,7 +75,7 @@ def cmdline(pid):
 
 
 def start(command, kubeconfig):
-    env = dict(ENV, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links"))
+    env = dict(PLANE.env, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links"))
     env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_LOCALHOST_WARNING="False")
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
@@ -196,7 +103,9 @@ def upgrade_task(namespace, version):
 # Checks
 def pods_on(namespace, version):
     """How many bookies of ``namespace`` run ``version``."""
-    pods = json.loads(kubectl("get", "pods", "-n", namespace, "-l", "bookkeeper_cluster=bk", "-o", "json"))["items"]
+    pods = json.loads(PLANE.kubectl("get", "pods", "-n", namespace, "-l", "bookkeeper_cluster=bk", "-o", "json"))[
+        "items"
+    ]
     return sum(1 for pod in pods if pod["metadata"]["annotations"].get("bookkeeper.version") == version)
 
 
@@ -213,49 +122,21 @@ def status_problems(api, target, replicas):
     if conditions.get("PodsReady") != "True":
         problems.append("PodsReady %s" % conditions.get("PodsReady"))
     problems += ["%s True" % kind for kind in CONDITIONS_FALSE if conditions.get(kind, "False") != "False"]
-    pods = json.loads(kubectl("get", "pods", "-n", api.namespace, "-l", "bookkeeper_cluster=bk", "-o", "json"))
+    pods = json.loads(PLANE.kubectl("get", "pods", "-n", api.namespace, "-l", "bookkeeper_cluster=bk", "-o", "json"))
     versions = collections.Counter(p["metadata"]["annotations"].get("bookkeeper.version") for p in pods["items"])
     if versions != {target: replicas}:
         problems.append("pod versions %s" % dict(versions))
     return problems
 
 
-def audit_log():
-    return STATE / "logs" / "audit.log"
-
-
 def settle_audit(namespace):
-    """A write of ours, waited for in the audit log, so that every earlier request is there too."""
-    marker = "drill-mark-%d" % time.monotonic_ns()
-    kubectl("create", "configmap", marker, "-n", namespace)
-    deadline = time.monotonic() + 30
-    while marker not in audit_log().read_text():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the audit log does not show %s" % marker)
-        time.sleep(0.1)
-    return audit_log().stat().st_size
+    """A mark in the audit log, once every earlier request is logged."""
+    return audit.AuditLog(PLANE.kubectl).settle(namespace)
 
 
 def evictions(namespace, since):
-    """Successful evictions by the collection in ``namespace`` logged after offset ``since``: pod -> count."""
-    counts = collections.Counter()
-    with audit_log().open("rb") as log:
-        log.seek(since)
-        for line in log.read().decode("utf-8", "replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            ref = entry.get("objectRef") or {}
-            if (
-                entry.get("userAgent", "").startswith(resource.FIELD_MANAGER)
-                and entry.get("verb") == "create"
-                and ref.get("subresource") == "eviction"
-                and ref.get("namespace") == namespace
-                and entry.get("responseStatus", {}).get("code", 500) < 300
-            ):
-                counts[ref["name"]] += 1
-    return counts
+    """Successful evictions by the collection in ``namespace`` logged after mark ``since``: pod -> count."""
+    return audit.evicted(audit.AuditLog(PLANE.kubectl).requests(since), namespace)
 
 
 def budget_blocked(namespace, since):
@@ -264,24 +145,14 @@ def budget_blocked(namespace, since):
     For each refused pod: from its first refusal to its eviction (or the last refusal).
     """
     refused, evicted = {}, {}
-    with audit_log().open("rb") as log:
-        log.seek(since)
-        for line in log.read().decode("utf-8", "replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            ref = entry.get("objectRef") or {}
-            if ref.get("subresource") != "eviction" or ref.get("namespace") != namespace:
-                continue
-            stamp = time.mktime(time.strptime(entry["requestReceivedTimestamp"][:19], "%Y-%m-%dT%H:%M:%S"))
-            stamp += float("0." + entry["requestReceivedTimestamp"][20:26])
-            code = entry.get("responseStatus", {}).get("code", 500)
-            if code == 429:
-                first, _last = refused.get(ref["name"], (stamp, stamp))
-                refused[ref["name"]] = (min(first, stamp), stamp)
-            elif code < 300 and ref["name"] in refused:
-                evicted.setdefault(ref["name"], stamp)
+    for entry in audit.evictions(audit.AuditLog(PLANE.kubectl).requests(since), namespace):
+        pod, stamp = entry["objectRef"]["name"], audit.received(entry)
+        code = entry.get("responseStatus", {}).get("code", 500)
+        if code == 429:
+            first, _last = refused.get(pod, (stamp, stamp))
+            refused[pod] = (min(first, stamp), stamp)
+        elif code < 300 and pod in refused:
+            evicted.setdefault(pod, stamp)
     return sum(evicted.get(pod, last) - first for pod, (first, last) in refused.items())
 
 
@@ -298,7 +169,7 @@ class Chain:
         current = self.api and self.api.get_cluster()["status"]["currentVersion"]
         if current in (None, VERSIONS[-1]):
             self.count += 1
-            namespace = fresh_namespace("%s-%d" % (self.prefix, self.count))
+            namespace = fresh_namespace(PLANE.kubectl, "%s-%d" % (self.prefix, self.count))
             self.api = ClusterAPI(self.client, "bk", namespace)
             operations.deploy(
                 self.api,
@@ -327,7 +198,7 @@ def kill_drill(client, kubeconfig, options, rng):
         api, source, target = chain.next()
         mode = "playbook" if kills % 2 == 0 else "module"
         since = settle_audit(api.namespace)
-        with PodWatch(client, api.namespace, options.replicas) as watch:
+        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
             run = start(upgrade_playbook(api.namespace, target), kubeconfig)
             began = time.monotonic()
             delay = rng.uniform(0.5, options.kill_window)
@@ -427,13 +298,13 @@ def kill_drill(client, kubeconfig, options, rng):
 
 # Drill (b): the API server restarted in the middle of a rollout
 def component(name):
-    config = [d for d in yaml.safe_load_all((STATE / "kwok.yaml").read_text()) if d and d.get("kind")]
+    config = [d for d in yaml.safe_load_all((PLANE.directory / "kwok.yaml").read_text()) if d and d.get("kind")]
     config = [d for d in config if d["kind"] == "KwokctlConfiguration"][0]
     return [c for c in config["components"] if c["name"] == name][0]
 
 
 def kill_apiserver():
-    pid = int((STATE / "pids" / "kube-apiserver.pid").read_text().strip())
+    pid = int((PLANE.directory / "pids" / "kube-apiserver.pid").read_text().strip())
     if "clusters/%s/" % NAME not in cmdline(pid):
         raise RuntimeError("pid %d is not the kube-apiserver of %s" % (pid, NAME))
     os.kill(pid, signal.SIGKILL)
@@ -442,7 +313,7 @@ def kill_apiserver():
 def start_apiserver():
     """Start the kube-apiserver again as kwokctl started it; returns its Popen."""
     spec = component("kube-apiserver")
-    log = (STATE / "logs" / "kube-apiserver.log").open("ab")
+    log = (PLANE.directory / "logs" / "kube-apiserver.log").open("ab")
     process = subprocess.Popen(
         [spec["binary"], *spec.get("args", [])],
         cwd=spec.get("workDir"),
@@ -451,15 +322,13 @@ def start_apiserver():
         stderr=log,
         start_new_session=True,
     )
-    (STATE / "pids" / "kube-apiserver.pid").write_text(str(process.pid))
+    (PLANE.directory / "pids" / "kube-apiserver.pid").write_text(str(process.pid))
     return process
 
 
 def wait_ready(seconds=60):
     deadline = time.monotonic() + seconds
-    while subprocess.run(
-        [CLUSTER, "kubectl", "get", "--raw", "/readyz"], env=ENV, capture_output=True, check=False
-    ).returncode:
+    while PLANE.kubectl("get", "--raw", "/readyz", check=False).returncode:
         if time.monotonic() > deadline:
             raise RuntimeError("the API server of %s is not ready after %d s" % (NAME, seconds))
         time.sleep(0.1)
@@ -473,7 +342,7 @@ def restart_drill(client, kubeconfig, options, rng, started):
         how = "playbook" if trial % 2 else "bk_upgrade task"
         command = upgrade_playbook if how == "playbook" else upgrade_task
         since = settle_audit(api.namespace)
-        with PodWatch(client, api.namespace, options.replicas) as watch:
+        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
             run = start(command(api.namespace, target), kubeconfig)
             wanted = rng.randint(2, options.replicas - 3)
             while pods_on(api.namespace, target) < wanted and run.poll() is None:
@@ -550,14 +419,14 @@ def restart_drill(client, kubeconfig, options, rng, started):
 
 # Drill (d): the API server paused (SIGSTOP) mid-rollout, then resumed (SIGCONT)
 def apiserver_pid():
-    pid = int((STATE / "pids" / "kube-apiserver.pid").read_text().strip())
+    pid = int((PLANE.directory / "pids" / "kube-apiserver.pid").read_text().strip())
     if "clusters/%s/" % NAME not in cmdline(pid):
         raise RuntimeError("pid %d is not the kube-apiserver of %s" % (pid, NAME))
     return pid
 
 
 def controller_pids():
-    return {name: (STATE / "pids" / ("%s.pid" % name)).read_text().strip() for name in KEPT_ALIVE}
+    return {name: (PLANE.directory / "pids" / ("%s.pid" % name)).read_text().strip() for name in KEPT_ALIVE}
 
 
 def freeze_drill(client, kubeconfig, options, rng):
@@ -575,7 +444,7 @@ def freeze_drill(client, kubeconfig, options, rng):
         command = [os.path.join(BIN, "ansible"), "localhost", "-m", "bookkeeper.ops.bk_upgrade"]
         command += ["-a", json.dumps(arguments)]
         before = controller_pids()
-        with PodWatch(client, api.namespace, options.replicas) as watch:
+        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
             began = time.monotonic()
             run = start(command, kubeconfig)
             wanted = rng.randint(2, options.replicas - 3)
@@ -668,7 +537,7 @@ def race_drill(client, kubeconfig, options):
     for trial in range(1, options.races + 1):
         api, source, target = chain.next()
         since = settle_audit(api.namespace)
-        with PodWatch(client, api.namespace, options.replicas) as watch:
+        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
             runs = [start(upgrade_task(api.namespace, target), kubeconfig) for _unused in range(2)]
             outputs = [run.communicate(timeout=900)[0] for run in runs]
         settle_audit(api.namespace)
@@ -742,31 +611,29 @@ def main():
     options = parser.parse_args()
     rng = random.Random(options.seed)
     began = time.monotonic()
-    kubeconfig = subprocess.run([CLUSTER, "up"], env=ENV, check=True, stdout=subprocess.PIPE, text=True)
-    kubeconfig = kubeconfig.stdout.strip().splitlines()[-1]
-    client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
     started, summaries, violations = [], [], []
     try:
-        drills = options.only or ["kill", "restart", "race", "freeze"]
-        if "kill" in drills:
-            summary, problems = kill_drill(client, kubeconfig, options, rng)
-            summaries.append(("kill", summary))
-            violations += problems
-        if "restart" in drills:
-            summary, problems = restart_drill(client, kubeconfig, options, rng, started)
-            summaries.append(("restart", summary))
-            violations += problems
-        if "freeze" in drills:
-            summary, problems = freeze_drill(client, kubeconfig, options, rng)
-            summaries.append(("freeze", summary))
-            violations += problems
-        if "race" in drills:
-            summary, problems = race_drill(client, kubeconfig, options)
-            summaries.append(("race", summary))
-            violations += problems
+        with planes.running(PLANE, keep=options.keep):
+            kubeconfig = PLANE.kubeconfig
+            client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
+            drills = options.only or ["kill", "restart", "race", "freeze"]
+            if "kill" in drills:
+                summary, problems = kill_drill(client, kubeconfig, options, rng)
+                summaries.append(("kill", summary))
+                violations += problems
+            if "restart" in drills:
+                summary, problems = restart_drill(client, kubeconfig, options, rng, started)
+                summaries.append(("restart", summary))
+                violations += problems
+            if "freeze" in drills:
+                summary, problems = freeze_drill(client, kubeconfig, options, rng)
+                summaries.append(("freeze", summary))
+                violations += problems
+            if "race" in drills:
+                summary, problems = race_drill(client, kubeconfig, options)
+                summaries.append(("race", summary))
+                violations += problems
     finally:
-        if not options.keep:
-            subprocess.run([CLUSTER, "down"], env=ENV, check=False)
         for process in started:
             try:
                 process.wait(timeout=15)  # reap the API servers this script started

@@ -9,12 +9,13 @@ plugin and upgrades them to 0.14.0 with ``-f FORKS -e fleet_serial=FORKS``. Figu
 
 * wall time of ansible-playbook, and per cluster (wall time / clusters);
 * API requests per cluster, from both API servers' audit logs (User-Agent bookkeeper-ops), each
-  audit ID once (bench/rollout.py's counting);
+  audit ID once (tests/support/audit.py counts them);
 * peak memory (largest resident set) of ansible-playbook, of one of its workers and of one module
   process, and of the whole controller (all its processes at once).
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -22,15 +23,21 @@ import threading
 import time
 
 import yaml
-from rollout import CLUSTER, READY_SECONDS, REPO, TreeMemory, audit_lines, requests_by_verb, resident_kib
+from rollout import READY_SECONDS, REPO, TreeMemory, resident_kib
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants
+from ansible_collections.bookkeeper.ops.tests.support import planes
+from ansible_collections.bookkeeper.ops.tests.support.audit import AuditLog, requests_by_verb
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import fresh_namespace
+from ansible_collections.bookkeeper.ops.tests.support.processes import descendants
 
-PLANES = ("bookkeeper-ops-bench-fleet-1", "bookkeeper-ops-bench-fleet-2")
+PLANES = {
+    name: planes.Plane(name, pod_ready_seconds=READY_SECONDS)
+    for name in ("bookkeeper-ops-bench-fleet-1", "bookkeeper-ops-bench-fleet-2")
+}
 
 
 class ControllerMemory(threading.Thread):
@@ -49,30 +56,13 @@ class ControllerMemory(threading.Thread):
             self.stopping.wait(0.1)
 
 
-def plane_env(name):
-    return dict(os.environ, BK_CLUSTER_NAME=name, BK_POD_READY_SECONDS=str(READY_SECONDS))
-
-
-def kubectl(name, *args):
-    return subprocess.run(
-        [CLUSTER, "kubectl", *args], env=plane_env(name), check=True, capture_output=True, text=True
-    ).stdout
-
-
-def up(name):
-    done = subprocess.run([CLUSTER, "up"], env=plane_env(name), check=True, stdout=subprocess.PIPE, text=True)
-    return done.stdout.strip().splitlines()[-1]
-
-
-def deploy_fleet(kubeconfigs, clusters, bookies, tag):
-    """``clusters`` clusters at 0.13.0 alternating between the planes; returns their namespaces."""
+def deploy_fleet(clusters, bookies, tag):
+    """``clusters`` clusters at 0.13.0 alternating between the planes; returns their (plane name, namespace)."""
     namespaces = []
     for number in range(clusters):
-        name = PLANES[number % 2]
-        namespace = "bench-fleet-%s-%02d" % (tag, number)
-        kubectl(name, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s")
-        kubectl(name, "create", "namespace", namespace)
-        client = connection.api_client({"kubeconfig": kubeconfigs[name]}, environ={})
+        name = list(PLANES)[number % 2]
+        namespace = fresh_namespace(PLANES[name].kubectl, "bench-fleet-%s-%02d" % (tag, number))
+        client = connection.api_client({"kubeconfig": PLANES[name].kubeconfig}, environ={})
         operations.deploy(
             ClusterAPI(client, "bk", namespace),
             spec={"version": "0.13.0", "replicas": bookies},
@@ -82,13 +72,13 @@ def deploy_fleet(kubeconfigs, clusters, bookies, tag):
     return namespaces
 
 
-def upgrade(kubeconfigs, namespaces, forks, workdir):
+def upgrade(namespaces, forks, workdir):
     inventory = os.path.join(workdir, "bench-%d.bk_clusters.yml" % forks)
     with open(inventory, "w") as handle:
         yaml.safe_dump(
             {
                 "plugin": "bookkeeper.ops.bk_clusters",
-                "connections": [{"name": name, "kubeconfig": kubeconfigs[name]} for name in PLANES],
+                "connections": [{"name": name, "kubeconfig": plane.kubeconfig} for name, plane in PLANES.items()],
                 "namespaces": [namespace for _name, namespace in namespaces],
             },
             handle,
@@ -118,7 +108,7 @@ def upgrade(kubeconfigs, namespaces, forks, workdir):
         sampler.join()
     if process.returncode != 0:
         raise SystemExit("the fleet upgrade failed:\n%s" % output[-3000:])
-    requests = sum(sum(requests_by_verb(audit_lines(kubeconfigs[name]), since).values()) for name in PLANES)
+    requests = sum(sum(requests_by_verb(AuditLog(p.kubectl).requests(), since).values()) for p in PLANES.values())
     return wall, requests, dict(samplers[0].peak, controller=samplers[1].peak)
 
 
@@ -129,20 +119,17 @@ def main():
     parser.add_argument("--forks", default="1,5,10")
     parser.add_argument("--keep", action="store_true", help="leave both control planes running")
     options = parser.parse_args()
-    kubeconfigs = {name: up(name) for name in PLANES}
-    workdir = os.path.dirname(kubeconfigs[PLANES[0]])
     rows = []
-    try:
+    with contextlib.ExitStack() as running:
+        for plane in PLANES.values():
+            running.enter_context(planes.running(plane, keep=options.keep))
+        workdir = os.path.dirname(PLANES[list(PLANES)[0]].kubeconfig)
         for forks in [int(value) for value in options.forks.split(",")]:
-            namespaces = deploy_fleet(kubeconfigs, options.clusters, options.bookies, "f%d" % forks)
-            wall, requests, peak = upgrade(kubeconfigs, namespaces, forks, workdir)
+            namespaces = deploy_fleet(options.clusters, options.bookies, "f%d" % forks)
+            wall, requests, peak = upgrade(namespaces, forks, workdir)
             rows.append((forks, wall, wall / options.clusters, requests / options.clusters, peak))
             for name, namespace in namespaces:
-                kubectl(name, "delete", "namespace", namespace, "--wait=false")
-    finally:
-        if not options.keep:
-            for name in PLANES:
-                subprocess.run([CLUSTER, "down"], env=plane_env(name), check=False)
+                PLANES[name].kubectl("delete", "namespace", namespace, "--wait=false")
     print(
         "\n%d clusters of %d bookies over 2 control planes, fleet_serial = forks" % (options.clusters, options.bookies)
     )

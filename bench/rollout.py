@@ -20,9 +20,6 @@ It starts its own cluster (BK_CLUSTER_NAME=bookkeeper-ops-bench, or BK_BENCH_CLU
 """
 
 import argparse
-import collections
-import datetime
-import json
 import os
 import pathlib
 import resource
@@ -42,26 +39,20 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import con
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner  # noqa: E402
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions  # noqa: E402
-from ansible_collections.bookkeeper.ops.tests.integration.processes import descendants  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support import kubectl, planes  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.audit import AuditLog, first_write, requests_by_verb  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.processes import descendants  # noqa: E402
 
-CLUSTER = str(REPO / "scripts" / "cluster.sh")
 READY_SECONDS = 1.0
-ENV = dict(
-    os.environ,
-    BK_CLUSTER_NAME=os.environ.get("BK_BENCH_CLUSTER_NAME", "bookkeeper-ops-bench"),
-    BK_POD_READY_SECONDS=str(READY_SECONDS),
-)
-MUTATING = ("create", "update", "patch", "delete", "deletecollection")
-
-
-def kubectl(*args):
-    return subprocess.run([CLUSTER, "kubectl", *args], env=ENV, check=True, capture_output=True, text=True).stdout
+PLANE = planes.Plane(os.environ.get("BK_BENCH_CLUSTER_NAME", "bookkeeper-ops-bench"), pod_ready_seconds=READY_SECONDS)
 
 
 def fresh_namespace(name):
-    kubectl("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=120s")
-    kubectl("create", "namespace", name)
-    return name
+    return kubectl.fresh_namespace(PLANE.kubectl, name)
+
+
+def audit_entries():
+    return AuditLog(PLANE.kubectl).requests()
 
 
 def deploy(client, namespace, replicas):
@@ -70,49 +61,6 @@ def deploy(client, namespace, replicas):
         api, spec={"version": "0.13.0", "replicas": replicas}, options=RolloutOptions(wait=True, timeout=600)
     )
     return api
-
-
-def received(entry):
-    """When the API server received the request of an audit entry, in epoch seconds."""
-    stamp = datetime.datetime.strptime(entry["requestReceivedTimestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
-def requests_by_verb(lines, since, user_agent=bk_resource.USER_AGENT):
-    """Requests by verb in the audit log ``lines`` sent by ``user_agent`` and received at ``since`` or later.
-
-    A long-running request (a watch, a pod proxy call) has two entries, one when its response starts and
-    one when it completes, with one audit ID: each ID is one request.
-    """
-    verbs = {}
-    for line in lines:
-        entry = json.loads(line)
-        if entry.get("userAgent", "").startswith(user_agent) and received(entry) >= since:
-            verbs[entry["auditID"]] = entry["verb"]
-    return collections.Counter(verbs.values())
-
-
-def audit_lines(kubeconfig):
-    """The API server's audit log, rotated logs included."""
-    lines = []
-    for log in (pathlib.Path(kubeconfig).parent / "logs").glob("audit*.log"):
-        lines += log.read_text().splitlines()
-    return lines
-
-
-def audit_counts(kubeconfig, since):
-    """Requests by verb that the collection sent since ``since`` (epoch seconds)."""
-    return requests_by_verb(audit_lines(kubeconfig), since)
-
-
-def first_write(lines, since, user_agent=bk_resource.USER_AGENT):
-    """Seconds from ``since`` to the first mutating request of ``user_agent`` in the audit log ``lines``."""
-    entries = [json.loads(line) for line in lines]
-    return min(
-        received(entry) - since
-        for entry in entries
-        if entry.get("userAgent", "").startswith(user_agent) and entry["verb"] in MUTATING and received(entry) >= since
-    )
 
 
 def first_fault(core, namespace, reason, seen):
@@ -130,10 +78,10 @@ def first_failure(custom, namespace, seen):
     """Record when the cluster of ``namespace`` first shows Error True."""
     for event in kubernetes_watch.Watch().stream(
         custom.list_namespaced_custom_object,
-        resource.GROUP,
-        resource.VERSION,
+        bk_resource.GROUP,
+        bk_resource.VERSION,
         namespace,
-        resource.PLURAL,
+        bk_resource.PLURAL,
         timeout_seconds=60,
     ):
         for condition in (event["object"].get("status") or {}).get("conditions") or ():
@@ -165,19 +113,19 @@ def fault_latency(client, trials, version, reason):
             thread.join(timeout=10)
         if "fault" in seen and "failed" in seen:
             latencies.append(seen["failed"] - seen["fault"])
-        kubectl("delete", "namespace", namespace, "--wait=false")
+        PLANE.kubectl("delete", "namespace", namespace, "--wait=false")
     return latencies
 
 
-def module_rollout(client, kubeconfig, replicas):
+def module_rollout(client, replicas):
     namespace = fresh_namespace("bench-module-%d" % replicas)
     api = deploy(client, namespace, replicas)
     since = time.time()
     started = time.monotonic()
     operations.upgrade(api, version="0.14.0", options=RolloutOptions(wait=True, timeout=3600))
     wall = time.monotonic() - started
-    counts = audit_counts(kubeconfig, since)
-    kubectl("delete", "namespace", namespace, "--wait=false")
+    counts = requests_by_verb(audit_entries(), since)
+    PLANE.kubectl("delete", "namespace", namespace, "--wait=false")
     return wall, counts
 
 
@@ -246,7 +194,7 @@ def playbook_rollout(client, kubeconfig, replicas, playbook):
             "-e",
             "version=0.14.0",
         ],
-        env=dict(ENV, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links")),
+        env=dict(PLANE.env, K8S_AUTH_KUBECONFIG=kubeconfig, ANSIBLE_COLLECTIONS_PATH=str(REPO / "build" / "links")),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -258,10 +206,10 @@ def playbook_rollout(client, kubeconfig, replicas, playbook):
     if process.returncode != 0 or b"[WARNING]" in output:
         raise SystemExit("%s failed or warned:\n%s" % (playbook, output.decode()[-3000:]))
     wall = time.monotonic() - started
-    lines = audit_lines(kubeconfig)
-    kubectl("delete", "namespace", namespace, "--wait=false")
+    entries = audit_entries()
+    PLANE.kubectl("delete", "namespace", namespace, "--wait=false")
     peak = {kind: kib / 1024.0 for kind, kib in memory.peak.items()}
-    return wall, requests_by_verb(lines, since), first_write(lines, since), peak
+    return wall, requests_by_verb(entries, since), first_write(entries, since), peak
 
 
 def table(title, header, rows):
@@ -277,13 +225,9 @@ def main():
     parser.add_argument("--role-sizes", default="3,10,50,100")
     parser.add_argument("--trials", type=int, default=5)
     options = parser.parse_args()
-    kubeconfig = (
-        subprocess.run([CLUSTER, "up"], env=ENV, check=True, stdout=subprocess.PIPE, text=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
-    try:
+    with planes.running(PLANE, keep=False):
+        kubeconfig = PLANE.kubeconfig
+        client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
         rows = []
         for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):
             latencies = fault_latency(client, options.trials, version, reason) if options.trials else []
@@ -298,7 +242,7 @@ def main():
 
         rows, module_walls, role_rows = [], {}, []
         for size in [int(s) for s in options.sizes.split(",") if s]:
-            wall, counts = module_rollout(client, kubeconfig, size)
+            wall, counts = module_rollout(client, size)
             module_walls[size] = wall
             overhead = (wall - size * READY_SECONDS) / size
             verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
@@ -366,8 +310,6 @@ def main():
             "\nPeak RSS of this process (drives bk_upgrade in-process): %.0f MiB"
             % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
         )
-    finally:
-        subprocess.run([CLUSTER, "down"], env=ENV, check=False)
 
 
 if __name__ == "__main__":

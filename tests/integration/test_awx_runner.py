@@ -11,13 +11,13 @@ import sys
 import ansible_runner
 import yaml
 
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
     STABLE,
     deploy,
     failed_upgrade,
     shown,
 )
+from ansible_collections.bookkeeper.ops.tests.support.paths import REPO
 
 
 def awx_credential(kubectl, kubeconfig, namespace, tmp_path):

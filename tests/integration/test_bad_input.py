@@ -15,87 +15,28 @@ import os
 import pathlib
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 import yaml
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.connection import api_client, k8s
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
-    CLUSTER,
+from ansible_collections.bookkeeper.ops.tests.support import audit, planes
+from ansible_collections.bookkeeper.ops.tests.support.clusters import GOOD, MISSING, STABLE, failed_upgrade
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import create_namespace
+from ansible_collections.bookkeeper.ops.tests.support.processes import kill_tree
+from ansible_collections.bookkeeper.ops.tests.support.service_accounts import (
     OPERATOR_NAMESPACE,
     service_account_kubeconfig,
-    wait_for,
 )
-from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
-    GOOD,
-    MISSING,
-    STABLE,
-    failed_upgrade,
-)
+from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
 
-# The collection's User-Agents all start so (resource.USER_AGENT is bookkeeper-ops/<version>).
-AGENT = resource.FIELD_MANAGER
-MUTATING = frozenset(("create", "update", "patch", "delete", "deletecollection"))
 ABSENT_NAMESPACE = "bk-absent-%s" % uuid.uuid4().hex[:6]
 CRDLESS = "bk-bad-input"
-
-
-class Audit:
-    """The collection's mutating requests in the audit log of one cluster, between two marks."""
-
-    def __init__(self, kubectl, kubeconfig, namespace):
-        self.kubectl, self.namespace = kubectl, namespace
-        self.log = pathlib.Path(kubeconfig).parent / "logs" / "audit.log"
-
-    def settle(self):
-        """Make a write of our own and wait until it is logged, so that every earlier request is logged too.
-
-        Returns the log's size, past the marker.
-        """
-        marker = "audit-mark-%d" % time.monotonic_ns()
-        self.kubectl("create", "configmap", marker, "-n", self.namespace)
-
-        def logged():
-            with self.log.open("rb") as log:
-                log.seek(max(0, self.log.stat().st_size - 1_000_000))
-                return marker.encode() in log.read()
-
-        wait_for("the audit log to show %s" % marker, logged, timeout=20, interval=0.05)
-        return self.log.stat().st_size
-
-    def writes_between(self, offset, end, namespaces, users):
-        """Mutating requests of the collection logged between two marks.
-
-        Those in ``namespaces``, and anywhere those of ``users`` or of no authenticated user: sessions
-        sharing the cluster write elsewhere, as other users.
-        """
-        with self.log.open("rb") as log:
-            log.seek(max(0, offset - 1))
-            data = log.read(end - offset + 1).decode("utf-8", "replace")
-        if offset and not data.startswith("\n"):
-            data = data.split("\n", 1)[-1]  # a line cut by the offset was logged before the mark
-        writes = []
-        for line in data.splitlines():
-            if not line.strip():
-                continue
-            entry = json.loads(line)
-            where = (entry.get("objectRef") or {}).get("namespace")
-            user = (entry.get("user") or {}).get("username", "")
-            if (
-                entry.get("userAgent", "").startswith(AGENT)
-                and entry.get("verb") in MUTATING
-                and (where in namespaces or user in users or not user)
-            ):
-                writes.append("%s %s (HTTP %s)" % (entry["verb"], entry["requestURI"], entry["responseStatus"]["code"]))
-        return writes
 
 
 def run_module(module, arguments, environ):
@@ -446,13 +387,7 @@ def operator(kubeconfig, kubectl, tmp_path_factory):
 @pytest.fixture(scope="module")
 def clusters(client, kubectl):
     """A namespace with three clusters: healthy, failed (its upgrade failed) and upgrading."""
-    name = "bk-bad-input-%s" % uuid.uuid4().hex[:6]
-    kubectl("create", "namespace", name)
-    wait_for(
-        "the default ServiceAccount of %s" % name,
-        lambda: kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
-        timeout=30,
-    )
+    name = create_namespace(kubectl, "bk-bad-input-%s" % uuid.uuid4().hex[:6])
     for cluster in ("healthy", "failed", "upgrading"):
         api = ClusterAPI(client, cluster, name)
         operations.deploy(api, spec={"version": STABLE, "replicas": 2}, options=RolloutOptions(wait=True, timeout=120))
@@ -467,21 +402,11 @@ def clusters(client, kubectl):
 
 
 @pytest.fixture(scope="module")
-def crdless(tmp_path_factory):
-    """(kubeconfig, kubectl) of a second local cluster without the BookkeeperCluster CRD."""
-    env = dict(os.environ, BK_CLUSTER_NAME=CRDLESS)
-    env.pop("BK_KUBECONFIG", None)
-    path = subprocess.run([str(CLUSTER), "up"], env=env, stdout=subprocess.PIPE, text=True, check=True)
-    path = path.stdout.strip().splitlines()[-1]
-
-    def kubectl(*args):
-        return subprocess.run(
-            [str(CLUSTER), "kubectl", *args], env=env, capture_output=True, text=True, check=True
-        ).stdout
-
-    kubectl("delete", "crd", "bookkeeperclusters.bookkeeper.pravega.io", "--ignore-not-found", "--wait=true")
-    yield path, kubectl
-    subprocess.run([str(CLUSTER), "down"], env=env, check=True)
+def crdless():
+    """A second local control plane without the BookkeeperCluster CRD, removed after the module."""
+    with planes.running(planes.Plane(CRDLESS), keep=False) as plane:
+        plane.kubectl("delete", "crd", "bookkeeperclusters.bookkeeper.pravega.io", "--ignore-not-found", "--wait=true")
+        yield plane
 
 
 def server_and_ca(kubeconfig):
@@ -530,7 +455,7 @@ def connection(request, operator, kubeconfig, credentials, tmp_path):
         if kind == "none":
             return home, {}, []
         if kind == "crdless":
-            return dict(home, K8S_AUTH_KUBECONFIG=request.getfixturevalue("crdless")[0]), {}, []
+            return dict(home, K8S_AUTH_KUBECONFIG=request.getfixturevalue("crdless").kubeconfig), {}, []
         # As AWX's Kubernetes credential passes them: a token on the command line would be shown by
         # ansible itself when an ad hoc task fails (it prints the task's arguments).
         server, ca = server_and_ca(kubeconfig)
@@ -541,20 +466,17 @@ def connection(request, operator, kubeconfig, credentials, tmp_path):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
-def test_bad_input_fails_clearly_and_writes_nothing(
-    case, clusters, connection, credentials, kubeconfig, kubectl, request
-):
+def test_bad_input_fails_clearly_and_writes_nothing(case, clusters, connection, credentials, kubectl, request):
     _id, module, arguments, kind, words = case
     environ, extra, secrets = connection(kind)
     arguments = dict({"namespace": clusters}, **arguments, **extra)
     if kind == "crdless":
-        path, crdless_kubectl = request.getfixturevalue("crdless")
-        audit, namespaces = Audit(crdless_kubectl, path, "default"), {"default"}
+        log, here, namespaces = audit.AuditLog(request.getfixturevalue("crdless").kubectl), "default", {"default"}
     else:
-        audit, namespaces = Audit(kubectl, kubeconfig, clusters), {clusters, ABSENT_NAMESPACE}
-    start = audit.settle()
+        log, here, namespaces = audit.AuditLog(kubectl), clusters, {clusters, ABSENT_NAMESPACE}
+    start = log.settle(here)
     result, output = run_module(module, arguments, environ)
-    end = audit.settle()
+    end = log.settle(here)
     assert result["_verdict"] == "FAILED!" and result["_rc"] != 0, output
     assert result.get("changed") is False, output
     for word in words:
@@ -562,4 +484,12 @@ def test_bad_input_fails_clearly_and_writes_nothing(
     for secret in secrets:
         assert secret not in output and secret[-16:] not in output, "a token is shown in the output"
     assert end > start
-    assert audit.writes_between(start, end, namespaces, credentials["users"]) == []
+
+    def ours(entry):
+        """In ``namespaces``, or anywhere as this module's users or no authenticated user: sessions sharing the
+        cluster write elsewhere, as other users."""
+        user = audit.user_of(entry)
+        return audit.namespace_of(entry) in namespaces or user in credentials["users"] or not user
+
+    writes = audit.collection_writes(log.requests(start, end))
+    assert [audit.described(entry) for entry in writes if ours(entry)] == []

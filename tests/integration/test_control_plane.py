@@ -5,7 +5,6 @@ Images and their behaviour come from scripts/cluster/registry.yaml.
 
 import collections
 import json
-import pathlib
 import re
 import threading
 import time
@@ -17,7 +16,9 @@ from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import get_json, wait_for
+from ansible_collections.bookkeeper.ops.tests.support.audit import AuditLog
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
 
 READY_IMAGE = "registry.local/pause:1.0"
 CRASH_IMAGE = "pravega/bookkeeper:0.14.1"
@@ -216,21 +217,16 @@ class PodHistory(threading.Thread):
         return all(uids) and not old.intersection(uids) and uids
 
 
-def kwok_pod_deletes(kubeconfig, namespace):
+def kwok_pod_deletes(kubectl, namespace):
     """kwok's requests to delete pods of ``namespace``, by response code, from the API server's audit log."""
-    codes = collections.Counter()
-    for line in (pathlib.Path(kubeconfig).parent / "logs" / "audit.log").read_text().splitlines():
-        if namespace not in line:
-            continue
-        entry = json.loads(line)
-        ref = entry.get("objectRef") or {}
-        if (
-            entry["verb"] == "delete"
-            and (ref.get("resource"), ref.get("namespace")) == ("pods", namespace)
-            and entry.get("userAgent", "").startswith("kwok-controller/")
-        ):
-            codes[entry["responseStatus"]["code"]] += 1
-    return codes
+    return collections.Counter(
+        entry["responseStatus"]["code"]
+        for entry in AuditLog(kubectl).requests()
+        if entry["verb"] == "delete"
+        and ((entry.get("objectRef") or {}).get("resource"), (entry.get("objectRef") or {}).get("namespace"))
+        == ("pods", namespace)
+        and entry.get("userAgent", "").startswith("kwok-controller/")
+    )
 
 
 def test_replacing_statefulset_pods_deletes_only_the_pods_asked_to_go(kubectl, kubeconfig, namespace):
@@ -259,7 +255,7 @@ def test_replacing_statefulset_pods_deletes_only_the_pods_asked_to_go(kubectl, k
     history.watch.stop()
     unasked = sorted("%s (uid %s)" % (history.names[uid], uid) for uid in history.deleted - evicted)
     assert not unasked, "pods deleted that no one asked to delete: %s" % ", ".join(unasked)
-    deletes = kwok_pod_deletes(kubeconfig, namespace)
+    deletes = kwok_pod_deletes(kubectl, namespace)
     assert deletes == {200: len(evicted)}, "kwok's pod deletes by response code: %s, for %d evictions" % (
         dict(deletes),
         len(evicted),

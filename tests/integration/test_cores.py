@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import GOOD, MISSING, STABLE
+from ansible_collections.bookkeeper.ops.tests.support.clusters import GOOD, MISSING, STABLE
+from ansible_collections.bookkeeper.ops.tests.support.paths import REPO
 
 CORES = sorted(path.name[len("core-") : -len(".txt")] for path in (REPO / "requirements").glob("core-*.txt"))
 

@@ -4,7 +4,7 @@ import os
 import re
 import subprocess
 
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
+from ansible_collections.bookkeeper.ops.tests.support.paths import REPO
 
 
 def normalized(line):

@@ -16,9 +16,8 @@ import ansible_runner
 import yaml
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
-from ansible_collections.bookkeeper.ops.tests.integration.test_bad_input import Audit
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+from ansible_collections.bookkeeper.ops.tests.support import audit, surveys
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
     GOOD,
     MISSING,
     STABLE,
@@ -26,8 +25,8 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     shown,
     versions_of,
 )
-from ansible_collections.bookkeeper.ops.tests.integration.test_roles import playbook
-from ansible_collections.bookkeeper.ops.tests.support import surveys
+from ansible_collections.bookkeeper.ops.tests.support.paths import REPO
+from ansible_collections.bookkeeper.ops.tests.support.playbooks import playbook
 
 # An inventory as AWX's is for these job templates: localhost, run by the local connection.
 AWX_INVENTORY = {"all": {"hosts": {"localhost": {"ansible_connection": "local"}}}}
@@ -131,8 +130,8 @@ def test_an_answer_that_is_no_boolean_is_refused_before_anything_is_written(
     client, kubectl, kubeconfig, operator_kubeconfig, namespace, tmp_path
 ):
     deploy(client, namespace)
-    audit = Audit(kubectl, kubeconfig, namespace)
-    start = audit.settle()
+    log = audit.AuditLog(kubectl)
+    start = log.settle(namespace)
     # What a text survey question or a typo in -e gives: neither true nor false, nor a check type.
     bad_answers = (
         ("auto_rollback=flase", ("upgrade_auto_rollback", "not a valid boolean")),
@@ -144,8 +143,9 @@ def test_an_answer_that_is_no_boolean_is_refused_before_anything_is_written(
         run = playbook("upgrade.yml", operator_kubeconfig, *[word for value in arguments for word in ("-e", value)])
         assert run.returncode != 0
         assert all(words in run.stdout for words in said), run.stdout[-2000:]
-    end = audit.settle()
-    assert audit.writes_between(start, end, {namespace}, set()) == []
+    end = log.settle(namespace)
+    writes = audit.collection_writes(log.requests(start, end))
+    assert [audit.described(entry) for entry in writes if audit.namespace_of(entry) == namespace] == []
     assert versions_of(ClusterAPI(client, "bk", namespace)) == (STABLE, "", [STABLE])
 
 

@@ -9,7 +9,6 @@ API servers (their audit logs, resourceVersions and the clusters' status), not f
 
 import json
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -18,51 +17,34 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, REPO, wait_for
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import GOOD, STABLE
+from ansible_collections.bookkeeper.ops.tests.support import audit, planes
+from ansible_collections.bookkeeper.ops.tests.support.clusters import GOOD, STABLE
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, create_namespace
+from ansible_collections.bookkeeper.ops.tests.support.paths import REPO
 
-MUTATING = frozenset(("create", "update", "patch", "delete", "deletecollection"))
 LACKING = "registry.local/bookkeeper"  # has no tag at all in scripts/cluster/registry.yaml
 
 
 class Plane:
-    """One control plane: its kubeconfig, an admin client, kubectl, and the collection's writes in its audit log."""
+    """One control plane of the fleet: kubectl and an admin client on it, and the collection's writes there."""
 
-    def __init__(self, kubeconfig, env):
-        self.kubeconfig, self.env = kubeconfig, env
+    def __init__(self, kubeconfig):
+        self.kubeconfig = kubeconfig
+        self.kubectl = Kubectl(kubeconfig)
         self.client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
-        self.audit = pathlib.Path(kubeconfig).parent / "logs" / "audit.log"
-
-    def kubectl(self, *args):
-        return subprocess.run(
-            [str(CLUSTER), "kubectl", *args], env=self.env, capture_output=True, text=True, check=True
-        ).stdout
-
-    def settle(self, namespace):
-        """Write a marker and wait until the audit log shows it, so that every earlier request is there too."""
-        marker = "fleet-mark-%s" % uuid.uuid4().hex[:8]
-        self.kubectl("create", "configmap", marker, "-n", namespace)
-        wait_for("the audit log to show %s" % marker, lambda: marker in self.audit.read_text(), timeout=20)
+        self.audit = audit.AuditLog(self.kubectl)
 
     def writes(self, namespaces):
-        """{namespace: [(time, verb, uri)]} of the collection's mutating requests, each audit ID once."""
-        found, seen = {}, set()
-        for line in self.audit.read_text().splitlines():
-            entry = json.loads(line)
-            where = (entry.get("objectRef") or {}).get("namespace")
-            if (
-                where in namespaces
-                and entry.get("userAgent", "").startswith(resource.FIELD_MANAGER)
-                and entry.get("verb") in MUTATING
-                and entry["auditID"] not in seen
-            ):
-                seen.add(entry["auditID"])
-                found.setdefault(where, []).append(
+        """{namespace: [(time, verb, uri)]} of the collection's writes, once the log holds all of them."""
+        self.audit.settle(sorted(namespaces)[0])
+        found = {}
+        for entry in audit.collection_writes(self.audit.requests()):
+            if audit.namespace_of(entry) in namespaces:
+                found.setdefault(audit.namespace_of(entry), []).append(
                     (entry["requestReceivedTimestamp"], entry["verb"], entry["requestURI"])
                 )
         return found
@@ -82,34 +64,25 @@ class Plane:
 @pytest.fixture(scope="module")
 def second_plane():
     """A second local control plane, started for this module and removed after it (unless it ran before)."""
-    name = os.environ.get("BK_FLEET_CLUSTER_NAME") or "%s-fleet" % os.environ.get("BK_CLUSTER_NAME", "bookkeeper-ops")
-    env = dict(os.environ, BK_CLUSTER_NAME=name)
-    env.pop("BK_KUBECONFIG", None)
-    reuse = subprocess.run([str(CLUSTER), "status"], env=env, capture_output=True, check=False).returncode == 0
-    up = subprocess.run([str(CLUSTER), "up"], env=env, stdout=subprocess.PIPE, text=True, check=True)
-    yield Plane(up.stdout.strip().splitlines()[-1], env)
-    if not reuse and os.environ.get("BK_KEEP_CLUSTER") != "1":
-        subprocess.run([str(CLUSTER), "down"], env=env, check=True)
+    name = os.environ.get("BK_FLEET_CLUSTER_NAME") or "%s-fleet" % planes.Plane().name
+    with planes.running(planes.Plane(name)) as plane:
+        yield Plane(plane.kubeconfig)
 
 
 @pytest.fixture(scope="module")
 def fleet(kubeconfig, second_plane, tmp_path_factory):
     """Six clusters: namespaces <id>-1..3 on the session's plane, <id>-4..6 on the second; 1 is the canary."""
-    first = Plane(kubeconfig, dict(os.environ, BK_KUBECONFIG=kubeconfig))
+    first = Plane(kubeconfig)
     tag = "fleet-%s" % uuid.uuid4().hex[:6]
     namespaces = ["%s-%d" % (tag, number) for number in range(1, 7)]
-    planes = {}
+    planes_of = {}
     for number, namespace in enumerate(namespaces, start=1):
         plane = first if number <= 3 else second_plane
-        planes[namespace] = plane
-        plane.kubectl("create", "namespace", namespace)
+        planes_of[namespace] = plane
+        create_namespace(plane.kubectl, namespace)
         api = ClusterAPI(plane.client, "bk", namespace)
-        wait_for(
-            "the default ServiceAccount of %s" % namespace,
-            lambda ns=namespace, plane=plane: "default" in plane.kubectl("get", "serviceaccount", "-n", ns),
-        )
         operations.deploy(api, spec={"version": STABLE, "replicas": 1}, options=RolloutOptions(wait=True, timeout=120))
-    planes[namespaces[0]].kubectl("label", "bk", "bk", "-n", namespaces[0], "bookkeeper.ops/canary=true")
+    planes_of[namespaces[0]].kubectl("label", "bk", "bk", "-n", namespaces[0], "bookkeeper.ops/canary=true")
     path = tmp_path_factory.mktemp("fleet") / "fleet.bk_clusters.yml"
     path.write_text(
         yaml.safe_dump(
@@ -125,8 +98,8 @@ def fleet(kubeconfig, second_plane, tmp_path_factory):
             }
         )
     )
-    yield {"inventory": str(path), "namespaces": namespaces, "planes": planes, "second": second_plane}
-    for namespace, plane in planes.items():
+    yield {"inventory": str(path), "namespaces": namespaces, "planes": planes_of, "second": second_plane}
+    for namespace, plane in planes_of.items():
         plane.kubectl("delete", "namespace", namespace, "--wait=false")
 
 
@@ -167,9 +140,7 @@ def writes(fleet):
     """{namespace: [(time, verb, uri)]} of the collection's writes on both planes, once both logs are complete."""
     found = {}
     for plane in {id(p): p for p in fleet["planes"].values()}.values():
-        mine = [ns for ns, p in fleet["planes"].items() if p is plane]
-        plane.settle(mine[0])
-        found.update(plane.writes(set(mine)))
+        found.update(plane.writes({ns for ns, p in fleet["planes"].items() if p is plane}))
     return found
 
 

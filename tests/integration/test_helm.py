@@ -10,13 +10,8 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import con
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import (
-    CLUSTER,
-    ReadinessWatch,
-    get_json,
-    service_account_kubeconfig,
-)
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
+    HEALTHY,
     MISSING,
     NAME,
     STABLE,
@@ -25,7 +20,10 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     shown,
     versions_of,
 )
-from ansible_collections.bookkeeper.ops.tests.integration.test_safety import HEALTHY
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.planes import Plane
+from ansible_collections.bookkeeper.ops.tests.support.service_accounts import service_account_kubeconfig
+from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
 
 CHART = pathlib.Path(__file__).parent / "charts" / "bookkeeper"
 OLDER = "0.12.0"
@@ -33,7 +31,7 @@ OLDER = "0.12.0"
 
 @pytest.fixture(scope="session")
 def helm_binary():
-    path = subprocess.run([str(CLUSTER), "helm-path"], capture_output=True, text=True, check=True).stdout.strip()
+    path = Plane().script("helm-path")
     assert os.access(path, os.X_OK), "%s is missing: scripts/cluster.sh build builds it" % path
     return path
 
@@ -105,7 +103,7 @@ def test_helm_rollback_goes_only_to_a_revision_of_the_last_stable_version(
     assert [(e["revision"], e["version"]) for e in planned["helm_history"]] == [(1, OLDER), (2, STABLE), (3, MISSING)]
     assert revisions() == ["1", "2", "3"], "check mode ran helm"
 
-    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+    with BookieWatch(client, namespace, NAME, 3) as watch:
         done = operations.rollback(
             api, options=RolloutOptions(wait=True, timeout=120), helm_options=helm_options(helm_binary, helm_user)
         )

@@ -6,58 +6,36 @@ import pathlib
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, resource, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
-from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
-
-STABLE = "0.13.0"
-MISSING = "0.14.0-2252.b6f6512"  # not in scripts/cluster/registry.yaml: its image does not exist
-GOOD = "0.14.0"
-CRASHING = "0.14.1"
-NAME = "bk"
-
-
-def deploy(client, namespace, replicas=3, version=STABLE, timeout=120, **spec):
-    api = ClusterAPI(client, NAME, namespace)
-    operations.deploy(
-        api,
-        spec=dict({"version": version, "replicas": replicas}, **spec),
-        options=RolloutOptions(wait=True, timeout=timeout),
-    )
-    return api
-
-
-def shown(api):
-    status = api.get_cluster()["status"]
-    return {c["type"]: (c["status"], c["reason"], c["message"]) for c in status["conditions"]}
-
-
-def versions_of(api):
-    status = api.get_cluster()["status"]
-    return status["currentVersion"], status["targetVersion"], status["versionHistory"]
-
-
-def pod_versions(kubectl, namespace):
-    pods = get_json(kubectl, "pods", "-n", namespace, "-l", "bookkeeper_cluster=%s" % NAME)["items"]
-    return sorted(pod["metadata"]["annotations"]["bookkeeper.version"] for pod in pods)
-
-
-def failed_upgrade(api, version=MISSING):
-    with pytest.raises(runner.RunFailed) as failed:
-        operations.upgrade(api, version=version, options=RolloutOptions(wait=True, timeout=120))
-    return str(failed.value)
+from ansible_collections.bookkeeper.ops.tests.support import audit
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
+    CRASHING,
+    GOOD,
+    MISSING,
+    NAME,
+    STABLE,
+    deploy,
+    failed_upgrade,
+    pod_versions,
+    shown,
+    versions_of,
+)
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.playbooks import run_playbook
+from ansible_collections.bookkeeper.ops.tests.support.processes import kill_tree
+from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
+from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
 
 
 def test_failed_upgrade_then_rollback_as_the_reference_records_them(client, kubectl, namespace):
     api = deploy(client, namespace)
-    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+    with BookieWatch(client, namespace, NAME, 3) as watch:
         message = failed_upgrade(api)
         assert message == "pod bk-bookie-0 update failed because of ImagePullBackOff"
         conditions = shown(api)
@@ -87,7 +65,7 @@ def test_failed_upgrade_then_rollback_as_the_reference_records_them(client, kube
     }
     assert versions_of(api) == (STABLE, "", [STABLE])
     assert pod_versions(kubectl, namespace) == [STABLE] * 3
-    assert watch.most_down <= 1 and watch.samples > 10
+    assert watch.most_down <= 1 and watch.events > 10
 
 
 def test_a_crash_loop_fails_the_upgrade(client, namespace):
@@ -98,7 +76,7 @@ def test_a_crash_loop_fails_the_upgrade(client, namespace):
 
 def test_a_successful_upgrade_appends_to_the_history(client, kubectl, namespace):
     api = deploy(client, namespace, replicas=4)
-    with ReadinessWatch(client, namespace, NAME, 4) as watch:
+    with BookieWatch(client, namespace, NAME, 4) as watch:
         result = operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=180))
     assert result["changed"] is True
     assert versions_of(api) == (GOOD, "", [STABLE, GOOD])
@@ -199,42 +177,24 @@ def test_a_version_change_while_upgrading_is_refused(client, kubectl, namespace)
     assert versions_of(api)[0] == GOOD
 
 
-def audit_writes(kubeconfig, namespace):
-    """Mutating requests the collection sent in ``namespace`` or cluster-wide, from the API server's audit log.
+def writes_here(log, namespace):
+    """The collection's writes in ``namespace`` or cluster-wide, logged so far.
 
     Writes in other namespaces are other tests' (sessions may share the cluster).
     """
-    log = pathlib.Path(kubeconfig).parent / "logs" / "audit.log"
-    writes = []
-    for line in log.read_text().splitlines():
-        entry = json.loads(line)
-        where = (entry.get("objectRef") or {}).get("namespace")
-        if where not in (None, namespace):
-            continue
-        if entry.get("userAgent", "").startswith(resource.USER_AGENT) and entry["verb"] in (
-            "create",
-            "update",
-            "patch",
-            "delete",
-            "deletecollection",
-        ):
-            writes.append((entry["verb"], entry["requestURI"]))
-    return writes
-
-
-def settle_audit(kubectl, kubeconfig, namespace):
-    """Make a write of our own and wait until it is in the audit log, so earlier entries are there too."""
-    marker = "marker-%d" % time.monotonic_ns()
-    kubectl("create", "configmap", marker, "-n", namespace)
-    log = pathlib.Path(kubeconfig).parent / "logs" / "audit.log"
-    wait_for("the audit log", lambda: marker in log.read_text(), timeout=20)
+    log.settle(namespace)
+    return [
+        audit.described(entry)
+        for entry in audit.collection_writes(log.requests())
+        if audit.namespace_of(entry) in (None, namespace)
+    ]
 
 
 def test_check_mode_sends_no_mutating_request(client, kubectl, kubeconfig, namespace):
     api = deploy(client, namespace)
     failed_upgrade(api)
-    settle_audit(kubectl, kubeconfig, namespace)
-    before = audit_writes(kubeconfig, namespace)
+    log = audit.AuditLog(kubectl)
+    before = writes_here(log, namespace)
     plan = operations.rollback(api, options=RolloutOptions(wait=True, timeout=60, check_mode=True))
     assert [step["pod"] for step in plan["plan"]] == ["bk-bookie-0"]
     assert plan["plan"][0]["to_image"] == "pravega/bookkeeper:0.13.0"
@@ -257,23 +217,8 @@ def test_check_mode_sends_no_mutating_request(client, kubectl, kubeconfig, names
                   - status.changed
     """) % (namespace, namespace)
     run_playbook(playbook, kubeconfig)
-    settle_audit(kubectl, kubeconfig, namespace)
-    assert audit_writes(kubeconfig, namespace) == before
+    assert writes_here(log, namespace) == before
     assert shown(api)["Error"][:2] == ("True", "UpgradeFailed")
-
-
-def run_playbook(text, kubeconfig, *args):
-    path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / ("bk-play-%d.yml" % time.monotonic_ns())
-    path.write_text(text)
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(path), *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    return result
 
 
 def upgrade_process(namespace, kubeconfig, version=GOOD):
@@ -298,7 +243,7 @@ def upgrade_process(namespace, kubeconfig, version=GOOD):
 
 def test_a_killed_run_is_resumed_without_two_bookies_down(client, kubectl, kubeconfig, namespace):
     api = deploy(client, namespace, replicas=5)
-    with ReadinessWatch(client, namespace, NAME, 5) as watch:
+    with BookieWatch(client, namespace, NAME, 5) as watch:
         process = upgrade_process(namespace, kubeconfig)
         wait_for("two bookies replaced", lambda: pod_versions(kubectl, namespace).count(GOOD) >= 2, timeout=120)
         kill_tree(process.pid)
@@ -312,7 +257,7 @@ def test_a_killed_run_is_resumed_without_two_bookies_down(client, kubectl, kubec
 
 def test_two_runs_cannot_drive_one_cluster(client, kubectl, kubeconfig, namespace):
     api = deploy(client, namespace, replicas=4)
-    with ReadinessWatch(client, namespace, NAME, 4) as watch:
+    with BookieWatch(client, namespace, NAME, 4) as watch:
         process = upgrade_process(namespace, kubeconfig)
         wait_for(
             "the first run's lease",

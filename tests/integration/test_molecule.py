@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, REPO
+from ansible_collections.bookkeeper.ops.tests.support.paths import CLUSTER_SH, REPO
 
 
 def test_molecule_default_scenario_passes_with_idempotence_and_installs_no_copy(kubeconfig, tmp_path):
@@ -15,7 +15,7 @@ def test_molecule_default_scenario_passes_with_idempotence_and_installs_no_copy(
         os.environ,
         KUBECONFIG=kubeconfig,
         K8S_AUTH_KUBECONFIG=kubeconfig,
-        BK_KUBECTL="%s kubectl" % CLUSTER,
+        BK_KUBECTL="%s kubectl" % CLUSTER_SH,
         MOLECULE_NO_LOG="false",
         ANSIBLE_FORCE_COLOR="false",
         ANSIBLE_HOME=str(ansible_home),

@@ -1,6 +1,6 @@
 """Clusters the Pravega operator made: its status, as its Go types write it, read by the playbooks and modules.
 
-The statuses are those of tests/unit/plugins/module_utils/fixtures/operator-statuses.json, written through the
+The statuses are those of tests/support/fixtures/operator-statuses.json, written through the
 status subresource as the operator writes them, so that nothing of the collection's own status is left.
 """
 
@@ -8,7 +8,8 @@ import json
 import textwrap
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+from ansible_collections.bookkeeper.ops.tests.support import operator_statuses as operator
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
     GOOD,
     MISSING,
     NAME,
@@ -16,11 +17,9 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     deploy,
     failed_upgrade,
     pod_versions,
-    run_playbook,
     versions_of,
 )
-from ansible_collections.bookkeeper.ops.tests.integration.test_roles import playbook
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils import operator_statuses as operator
+from ansible_collections.bookkeeper.ops.tests.support.playbooks import playbook, run_playbook
 
 
 def conditions(api):

@@ -6,7 +6,6 @@ and ack quorum 2 during the rollout and reads every acknowledged entry back at t
 """
 
 import json
-import os
 import pathlib
 import subprocess
 import threading
@@ -17,8 +16,11 @@ import pytest
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration import test_modules
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import CLUSTER, ReadinessWatch, get_json, wait_for
+from ansible_collections.bookkeeper.ops.tests.support import clusters
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.planes import Plane
+from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
+from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
 
 OLD = "0.16.0-real"  # BookKeeper 4.16.6
 NEW = "0.17.0-real"  # BookKeeper 4.17.2
@@ -26,20 +28,16 @@ CRASHING = "0.17.1-real-crash"  # BookKeeper 4.17.2 configured with a ledger sto
 MISSING = "0.17.0-real-missing"  # no such image
 RELEASES = {OLD: "4.16.6", NEW: "4.17.2", CRASHING: "4.17.2"}
 NAME = "bk"
-CLUSTER_NAME = os.environ.get("BK_CLUSTER_NAME", "bookkeeper-ops")
+SESSION_PLANE = Plane()  # where the bookies run; it also runs their ZooKeeper
 REPLICAS = 4
 WRITER = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "cluster" / "bookkeeper" / "Writer.java"
-
-
-def cluster_sh(*args):
-    return subprocess.run([str(CLUSTER), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.fixture(scope="module")
 def writer_classes(kubeconfig, tmp_path_factory):
     """Writer.java compiled once against the newest release's client (javac on every start costs seconds)."""
     out = tmp_path_factory.mktemp("writer")
-    lib = cluster_sh("bookkeeper-lib", RELEASES[NEW])
+    lib = SESSION_PLANE.script("bookkeeper-lib", RELEASES[NEW])
     subprocess.run(["javac", "-nowarn", "-cp", lib + "/*", "-d", str(out), str(WRITER)], check=True)
     return lib, out
 
@@ -57,7 +55,7 @@ class Writer:
             "%s/*:%s" % (lib, out),
             "Writer",
             "--zookeeper",
-            cluster_sh("zookeeper"),
+            SESSION_PLANE.script("zookeeper"),
             "--root",
             "/%s-%s" % (namespace, NAME),
             *options,
@@ -89,7 +87,7 @@ class Writer:
 
 def deploy(client, namespace, version=OLD, replicas=REPLICAS, **spec):
     # Real bookies start a JVM each: more time than the simulated ones.
-    return test_modules.deploy(client, namespace, replicas=replicas, version=version, timeout=240, **spec)
+    return clusters.deploy(client, namespace, replicas=replicas, version=version, timeout=240, **spec)
 
 
 def bookie_pods(kubectl, namespace):
@@ -125,7 +123,7 @@ def data_plane_rss(namespace):
             continue
         if rss and "/%s_" % namespace in cmdline and "org.apache.bookkeeper.server.Main" in cmdline:
             sizes["bookies"] += int(rss[0].split()[1]) // 1024
-        elif rss and "ZooKeeperServerMain" in cmdline and "/%s-real/" % CLUSTER_NAME in cmdline:
+        elif rss and "ZooKeeperServerMain" in cmdline and "/%s-real/" % SESSION_PLANE.name in cmdline:
             sizes["zookeeper"] += int(rss[0].split()[1]) // 1024
     return sizes
 
@@ -146,7 +144,7 @@ def test_upgrade_between_real_releases_with_the_writer_running(client, kubectl, 
     started, rest_acked = time.monotonic(), writer.acked() - rest_acked
     at_rest = rest_acked / (started - rest_from)
     memory = data_plane_rss(namespace)
-    with ReadinessWatch(client, namespace, NAME, REPLICAS) as watch:
+    with BookieWatch(client, namespace, NAME, REPLICAS) as watch:
         before = writer.acked()
         result = operations.upgrade(api, version=NEW, options=RolloutOptions(wait=True, timeout=300))
         took, during = time.monotonic() - started, writer.acked() - before
@@ -182,7 +180,7 @@ def roll_back(api, kubectl, namespace):
 def test_failed_upgrades_rolled_back_with_the_writer_running(client, kubectl, namespace, writer_classes):
     api = deploy(client, namespace)
     writer = Writer(writer_classes, namespace)
-    with ReadinessWatch(client, namespace, NAME, REPLICAS) as watch:
+    with BookieWatch(client, namespace, NAME, REPLICAS) as watch:
         # An image that does not exist: bookie 0 is gone while its pod cannot start.
         message = failed(
             lambda: operations.upgrade(api, version=MISSING, options=RolloutOptions(wait=True, timeout=120))

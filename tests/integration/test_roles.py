@@ -1,30 +1,11 @@
 """The playbooks and roles, run with ansible-playbook as a user runs them."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import REPO
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import MISSING, STABLE, deploy, shown
-
-
-def playbook(name, kubeconfig, *extra):
-    return subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            "-i",
-            "localhost,",
-            str(REPO / "playbooks" / name),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
-    )
+from ansible_collections.bookkeeper.ops.tests.support.clusters import MISSING, STABLE, deploy, shown
+from ansible_collections.bookkeeper.ops.tests.support.playbooks import playbook, run_playbook
 
 
 def test_auto_rollback_brings_a_failed_upgrade_back(client, kubeconfig, namespace):
@@ -112,12 +93,9 @@ def test_reconcile_as_ansible_operator_runs_it_honours_the_spec_health_check(
     assert "bookkeeper.ops.upgrade" not in again.stdout
 
 
-def test_the_upgrade_and_rollback_roles_leave_their_results_to_the_play_even_on_failure(
-    client, kubeconfig, namespace, tmp_path
-):
+def test_the_upgrade_and_rollback_roles_leave_their_results_to_the_play_even_on_failure(client, kubeconfig, namespace):
     deploy(client, namespace)
-    play = tmp_path / "results.yml"
-    play.write_text(
+    run = run_playbook(
         json.dumps(
             [
                 {
@@ -162,15 +140,10 @@ def test_the_upgrade_and_rollback_roles_leave_their_results_to_the_play_even_on_
                     ],
                 }
             ]
-        )
+        ),
+        kubeconfig,
+        "-i",
+        "localhost,",
     )
-    run = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(play)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=dict(os.environ, K8S_AUTH_KUBECONFIG=kubeconfig),
-    )
-    assert run.returncode == 0, run.stdout[-3000:]
     assert "upgrade_result failed=True last=fail" in run.stdout, run.stdout[-3000:]
     assert "rollback_result changed=True at=%s" % STABLE in run.stdout, run.stdout[-3000:]

@@ -9,9 +9,9 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors,
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.integration.conftest import ReadinessWatch, get_json, wait_for
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
+from ansible_collections.bookkeeper.ops.tests.support.clusters import (
     GOOD,
+    HEALTHY,
     MISSING,
     NAME,
     STABLE,
@@ -20,15 +20,11 @@ from ansible_collections.bookkeeper.ops.tests.integration.test_modules import (
     shown,
     versions_of,
 )
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
+from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
 
 SLOW = "0.14.3-slow"  # Ready 15 s after it starts (scripts/cluster/registry.yaml)
-# The conditions of a cluster that came back healthy from a failed upgrade.
-HEALTHY = {
-    "Upgrading": ("False", "", ""),
-    "PodsReady": ("True", "", ""),
-    "Error": ("False", "", ""),
-    "RollbackInProgress": ("False", "", ""),
-}
 
 
 def uids(kubectl, namespace):
@@ -55,7 +51,7 @@ def test_a_failing_health_gate_holds_the_rollout_and_says_why(client, kubectl, n
     assert shown(api)["Upgrading"] == ("True", "Updating Bookkeeper", "1")
     assert pod_versions(kubectl, namespace) == [STABLE, STABLE, GOOD], "no bookie after the first one was touched"
     # The ledgers are replicated again: the next run goes on and clears the condition.
-    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+    with BookieWatch(client, namespace, NAME, 3) as watch:
         operations.upgrade(
             api,
             version=GOOD,
@@ -131,7 +127,7 @@ def test_abort_stops_the_upgrade_before_its_next_pod_and_the_rollback_follows(cl
 
 def test_auto_rollback_ends_healthy_on_the_old_version(client, kubectl, namespace):
     api = deploy(client, namespace)
-    with ReadinessWatch(client, namespace, NAME, 3) as watch, pytest.raises(runner.RunFailed) as failed:
+    with BookieWatch(client, namespace, NAME, 3) as watch, pytest.raises(runner.RunFailed) as failed:
         operations.upgrade(api, version=MISSING, options=RolloutOptions(wait=True, timeout=180, auto_rollback=True))
     assert str(failed.value) == (
         "pod bk-bookie-0 update failed because of ImagePullBackOff; rolled back to %s automatically" % STABLE
@@ -164,7 +160,7 @@ def test_rollback_failed_is_left_by_an_upgrade_to_a_newer_version(client, kubect
     assert [step["step"] for step in started["steps"]] == ["start_upgrade"]
     assert shown(api)["Error"] == ("False", "", "")
     assert shown(api)["Upgrading"] == ("True", "", "")
-    with ReadinessWatch(client, namespace, NAME, 3) as watch:
+    with BookieWatch(client, namespace, NAME, 3) as watch:
         done = operations.upgrade(api, version=GOOD, options=RolloutOptions(wait=True, timeout=120))
     replaced = [step["action"]["pod"] for step in done["steps"] if step["step"] == "replace_pod"]
     assert replaced[0] == "bk-bookie-0", "the broken bookie goes first"

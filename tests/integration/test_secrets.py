@@ -21,7 +21,7 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.bookkeeper.ops.tests.integration.test_modules import STABLE, deploy
+from ansible_collections.bookkeeper.ops.tests.support.clusters import STABLE, deploy
 
 
 def secret(kind):

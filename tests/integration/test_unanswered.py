@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from ansible_collections.bookkeeper.ops.tests.integration.processes import kill_tree
+from ansible_collections.bookkeeper.ops.tests.support.processes import kill_tree
 
 pytestmark = pytest.mark.integration
 

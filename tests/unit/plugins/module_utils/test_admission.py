@@ -1,23 +1,14 @@
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import admission
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import at, idle_status
-
-
-def status_with(condition_type, reason="", target="", history=("0.12.0", "0.13.0")):
-    status = idle_status("0.13.0", list(history))
-    status["targetVersion"] = target
-    status["conditions"] = cond.set_condition(status["conditions"], condition_type, cond.TRUE, at(0), reason, "m")
-    return status
-
-
-IDLE = idle_status("0.13.0", ["0.12.0", "0.13.0"])
-UPGRADING = status_with(cond.UPGRADING, target="0.14.0")
-ROLLING_BACK = status_with(cond.ROLLBACK_IN_PROGRESS, cond.UPDATING, target="0.13.0")
-UPGRADE_FAILED = status_with(cond.ERROR, cond.UPGRADE_FAILED)
-ROLLBACK_FAILED = status_with(cond.ERROR, cond.ROLLBACK_FAILED)
-OTHER_ERROR = status_with(cond.ERROR, "Other")
+from ansible_collections.bookkeeper.ops.tests.support.factories import (
+    IDLE,
+    OTHER_ERROR,
+    ROLLBACK_FAILED,
+    ROLLING_BACK,
+    UPGRADE_FAILED,
+    UPGRADING,
+)
 
 
 @pytest.mark.parametrize(

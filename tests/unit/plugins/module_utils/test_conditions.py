@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import at
+from ansible_collections.bookkeeper.ops.tests.support.factories import at
 
 
 def stamp(text):

@@ -45,7 +45,7 @@ def test_the_operations_the_runner_and_the_fake_adapter_run_without_the_kubernet
     code = (
         "import sys\n"
         "from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner\n"
-        "from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils import fake_api\n"
+        "from ansible_collections.bookkeeper.ops.tests.support import fake_api\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('kubernetes', 'urllib3')))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", code], env=os.environ, capture_output=True, text=True, check=True)

@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import faults
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import T0, at, pod
+from ansible_collections.bookkeeper.ops.tests.support.factories import T0, at, pod
 
 
 @pytest.mark.parametrize("reason", faults.FATAL_WAITING_REASONS)

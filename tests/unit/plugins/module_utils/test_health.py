@@ -5,7 +5,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health,
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import probes
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
+from ansible_collections.bookkeeper.ops.tests.support.fake_api import FakeAPI
 
 
 @pytest.mark.parametrize(

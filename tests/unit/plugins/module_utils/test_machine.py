@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, resource
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
+from ansible_collections.bookkeeper.ops.tests.support.factories import (
     T0,
     FakeCluster,
     at,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, pods, versions
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
+from ansible_collections.bookkeeper.ops.tests.support.factories import (
     T0,
     FakeCluster,
     at,

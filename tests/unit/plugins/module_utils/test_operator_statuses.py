@@ -10,9 +10,10 @@ from ansible.template import Templar
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import admission, machine, summary, versions
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils import operator_statuses as operator
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import FakeCluster, at
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import trust_as_template
+from ansible_collections.bookkeeper.ops.tests.support import operator_statuses as operator
+from ansible_collections.bookkeeper.ops.tests.support.factories import FakeCluster, at
+from ansible_collections.bookkeeper.ops.tests.support.fake_watch import FakeWatchAPI
+from ansible_collections.bookkeeper.ops.tests.support.older_cores import trust_as_template
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 NOW = at(600)
@@ -145,8 +146,6 @@ def test_the_progress_display_reads_a_condition_with_only_a_type():
 
 
 def test_the_progress_display_prints_the_operators_rollout():
-    from ansible_collections.bookkeeper.ops.tests.unit.plugins.plugin_utils.test_progress import FakeWatchAPI
-
     events = [{"type": "MODIFIED", "object": operator.cluster(name)} for name in ("upgrading", "upgrade-failed")]
     api = FakeWatchAPI(operator.bookies("ready"), [], events)
     lines = []

@@ -1,5 +1,5 @@
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import pods
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import pod
+from ansible_collections.bookkeeper.ops.tests.support.factories import pod
 
 
 def test_pods_are_ordered_by_numeric_ordinal():

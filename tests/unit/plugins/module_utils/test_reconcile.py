@@ -4,21 +4,19 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import admission, machine, reconcile, summary
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
-    at,
-    cluster,
-    healthy,
-    pod,
-    snapshot,
-    statefulset,
-)
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.test_admission import (
+from ansible_collections.bookkeeper.ops.tests.support.factories import (
     IDLE,
     OTHER_ERROR,
     ROLLBACK_FAILED,
     ROLLING_BACK,
     UPGRADE_FAILED,
     UPGRADING,
+    at,
+    cluster,
+    healthy,
+    pod,
+    snapshot,
+    statefulset,
     status_with,
 )
 

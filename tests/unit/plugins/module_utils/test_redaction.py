@@ -12,7 +12,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, e
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import module
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import patch_module_args
+from ansible_collections.bookkeeper.ops.tests.support.older_cores import patch_module_args
 
 # Each secret a kubeconfig can hold, by where it sits.
 SECRETS = {

@@ -3,7 +3,7 @@
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
+from ansible_collections.bookkeeper.ops.tests.support.fake_api import FakeAPI
 
 
 def test_the_steps_of_an_upgrade_name_their_bookie():

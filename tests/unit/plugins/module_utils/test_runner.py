@@ -5,8 +5,8 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors,
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import KubeError, TimedOut
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.fake_api import FakeAPI
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.test_admission import status_with
+from ansible_collections.bookkeeper.ops.tests.support.factories import status_with
+from ansible_collections.bookkeeper.ops.tests.support.fake_api import FakeAPI
 
 
 def drive(api, *, intent=None, wait=True, timeout=3600):

@@ -1,7 +1,7 @@
 """bk_status judges pod faults as a run does: a fault now, or one within its grace."""
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import faults, summary
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import at, pod
+from ansible_collections.bookkeeper.ops.tests.support.factories import at, pod
 
 
 def shown(replaced, seconds):

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import http_door
 from ansible_collections.bookkeeper.ops.plugins.modules import bk_deploy, bk_rollback, bk_status, bk_upgrade
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.older_cores import patch_module_args
+from ansible_collections.bookkeeper.ops.tests.support.older_cores import patch_module_args
 
 
 def run_main(main, arguments, capsys):

@@ -1,9 +1,7 @@
-import threading
-
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import watch
 from ansible_collections.bookkeeper.ops.plugins.plugin_utils import progress
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import pod
+from ansible_collections.bookkeeper.ops.tests.support.factories import pod
+from ansible_collections.bookkeeper.ops.tests.support.fake_watch import FakeWatchAPI
 
 
 def test_pod_lines_say_state_and_reason():
@@ -20,42 +18,6 @@ def test_condition_lines_spell_out_the_progress_count():
     failed = cond.new_condition(cond.ERROR, cond.TRUE, cond.UPGRADE_FAILED, "pod x update failed because of Y")
     assert progress.condition_line(failed) == "Error True: UpgradeFailed, pod x update failed because of Y"
     assert progress.condition_line(cond.new_condition(cond.UPGRADING)) == "Upgrading False"
-
-
-class FakeWatchAPI:
-    """Lists once, then hands out the queued watch events; the cluster list has one cluster.
-
-    ``shown()`` waits until the display has handled every queued event: a generator resumes past its last event
-    only when the next one is asked for.
-    """
-
-    namespace, name = "default", "bk"
-
-    def __init__(self, pods, events, cluster_events=()):
-        self.pods, self.events, self.cluster_events = pods, list(events), list(cluster_events)
-        self.done = threading.Event()
-        self.cluster_done = threading.Event()
-
-    def shown(self, timeout=5):
-        return self.done.wait(timeout) and self.cluster_done.wait(timeout)
-
-    def follow_pods(self, seconds):
-        for item in self.pods:
-            yield {"type": watch.LISTED, "object": item}
-        yield from self.events
-        self.done.set()
-        while True:
-            threading.Event().wait(0.01)
-            yield {"type": watch.QUIET, "object": None}
-
-    def follow_cluster(self, seconds):
-        status = {"conditions": [cond.new_condition(cond.UPGRADING), cond.new_condition(cond.ERROR)]}
-        yield {"type": watch.LISTED, "object": {"metadata": {"name": "bk"}, "status": status}}
-        yield from self.cluster_events
-        self.cluster_done.set()
-        while True:
-            threading.Event().wait(0.01)
-            yield {"type": watch.QUIET, "object": None}
 
 
 def test_only_changes_are_printed_with_the_time_since_the_start():

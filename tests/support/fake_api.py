@@ -5,7 +5,7 @@ import copy
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import probes
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.adapter import ClusterAdapter
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import (
+from ansible_collections.bookkeeper.ops.tests.support.factories import (
     FakeCluster,
     at,
     cluster,

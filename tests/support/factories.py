@@ -67,6 +67,23 @@ def idle_status(version, history=None):
     }
 
 
+def status_with(condition_type, reason="", target="", history=("0.12.0", "0.13.0")):
+    """An idle status at 0.13.0 with ``condition_type`` True for ``reason``, on its way to ``target``."""
+    status = idle_status("0.13.0", list(history))
+    status["targetVersion"] = target
+    status["conditions"] = cond.set_condition(status["conditions"], condition_type, cond.TRUE, at(0), reason, "m")
+    return status
+
+
+# The states admission and reconcile decide on.
+IDLE = idle_status("0.13.0", ["0.12.0", "0.13.0"])
+UPGRADING = status_with(cond.UPGRADING, target="0.14.0")
+ROLLING_BACK = status_with(cond.ROLLBACK_IN_PROGRESS, cond.UPDATING, target="0.13.0")
+UPGRADE_FAILED = status_with(cond.ERROR, cond.UPGRADE_FAILED)
+ROLLBACK_FAILED = status_with(cond.ERROR, cond.ROLLBACK_FAILED)
+OTHER_ERROR = status_with(cond.ERROR, "Other")
+
+
 def snapshot(cr, sts, pod_list):
     return {"cluster": copy.deepcopy(cr), "components": [{"name": "bookie", "workload": sts, "pods": pod_list}]}
 

@@ -13,7 +13,7 @@ import copy
 import json
 import pathlib
 
-from ansible_collections.bookkeeper.ops.tests.unit.plugins.module_utils.factories import pod, statefulset
+from ansible_collections.bookkeeper.ops.tests.support.factories import pod, statefulset
 
 FIXTURES = json.loads((pathlib.Path(__file__).parent / "fixtures" / "operator-statuses.json").read_text())
 NAMES = sorted(FIXTURES)
