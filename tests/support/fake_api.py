@@ -4,7 +4,9 @@ import copy
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import probes
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.adapter import ClusterAdapter
+from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.support.factories import (
     FakeCluster,
     at,
@@ -99,3 +101,10 @@ class FakeAPI(ClusterAdapter):
 
     def release(self):
         self.lease.append("release")
+
+
+def drive(api, *, intent=None, wait=True, timeout=3600):
+    """runner.drive over the fake ``api``, on its clocks."""
+    return runner.drive(
+        api, intent=intent, options=RolloutOptions(wait=wait, timeout=timeout), clock=api.clock, monotonic=api.monotonic
+    )

@@ -15,7 +15,7 @@ from ansible_collections.bookkeeper.ops.tests.support.factories import FakeClust
 from ansible_collections.bookkeeper.ops.tests.support.fake_watch import FakeWatchAPI
 from ansible_collections.bookkeeper.ops.tests.support.older_cores import trust_as_template
 
-REPO = pathlib.Path(__file__).resolve().parents[4]
+REPO = pathlib.Path(__file__).resolve().parents[5]
 NOW = at(600)
 
 

@@ -1,6 +1,6 @@
 """Connection settings resolve as kubernetes.core resolves them; no API server is contacted.
 
-test_kube_parity.py runs the same inputs through kubernetes.core itself.
+test_connection_parity.py runs the same inputs through kubernetes.core itself.
 """
 
 import json
@@ -9,10 +9,9 @@ import ssl
 import threading
 
 import pytest
-from kubernetes.client.rest import ApiException
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors
-from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import apply, connection, http_door, lease
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import apply, connection
 
 KUBECONFIG = {
     "apiVersion": "v1",
@@ -267,50 +266,3 @@ def test_a_missing_kubeconfig_is_a_clear_error(tmp_path):
         connection.api_client(params(kubeconfig=str(tmp_path / "absent")), environ={})
     assert "cannot load the Kubernetes connection settings" in str(failed.value)
     assert "K8S_AUTH_KUBECONFIG" in str(failed.value)
-
-
-def test_api_errors_are_described_for_humans():
-    def error(status, body):
-        failure = ApiException(status=status, reason="Reason")
-        failure.body = body
-        return failure
-
-    assert "401 Unauthorized" in str(errors.api_error(error(401, "{}"), "reading"))
-    forbidden = errors.api_error(error(403, '{"message": "pods is forbidden"}'), "listing")
-    assert str(forbidden) == "listing: forbidden by the API server (403): pods is forbidden"
-    unavailable = errors.api_error(error(503, "not json"), "reading")
-    assert unavailable.retryable and "retryable" in str(unavailable)
-    assert not errors.api_error(error(422, "{}"), "writing").retryable
-    schema = error(500, '{"message": "failed to create typed patch object: .spec.replicas: expected numeric"}')
-    assert not errors.api_error(schema, "applying").retryable, "a wrong field type does not go away on a rerun"
-    calls = []
-
-    def mistyped(**_timeout):
-        calls.append(1)
-        raise schema
-
-    with pytest.raises(errors.KubeError):
-        http_door.Door("https://api.test").request("applying", mistyped)
-    assert len(calls) == 1, "not retried"
-
-
-def test_timeouts_are_bounded():
-    assert args.check_timeout(0) == "timeout must be between 1 and 86400 seconds, got 0"
-    assert args.check_timeout(86401)
-    assert args.check_timeout(600) is None
-
-
-def test_every_module_spec_has_the_shared_connection_and_cluster_options():
-    spec = args.argspec(args.WAIT_ARG_SPEC, {"version": {"type": "str"}})
-    assert set(args.AUTH_ARG_SPEC) <= set(spec)
-    assert spec["name"]["aliases"] == ["cluster"] and spec["namespace"]["default"] == "default"
-    assert spec["api_key"]["no_log"] and spec["password"]["no_log"]
-    assert spec["wait"]["default"] is True
-    spec["name"]["aliases"].append("mutated")
-    assert args.argspec()["name"]["aliases"] == ["cluster"]
-
-
-def test_a_holder_on_another_host_is_never_presumed_dead():
-    assert lease.holder_is_dead("elsewhere/1/x") is False
-    assert lease.holder_is_dead("garbage") is False
-    assert lease.identity().count("/") == 2

@@ -20,7 +20,7 @@ import urllib3
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import args, errors
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "build" / "reference"
+REFERENCE = pathlib.Path(__file__).resolve().parents[6] / "build" / "reference"
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from kubernetes.client.rest import ApiException
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import http_door
 
 
 class Answer(Exception):
@@ -50,3 +52,28 @@ def test_the_operations_the_runner_and_the_fake_adapter_run_without_the_kubernet
     )
     loaded = subprocess.run([sys.executable, "-c", code], env=os.environ, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_api_errors_are_described_for_humans():
+    def error(status, body):
+        failure = ApiException(status=status, reason="Reason")
+        failure.body = body
+        return failure
+
+    assert "401 Unauthorized" in str(errors.api_error(error(401, "{}"), "reading"))
+    forbidden = errors.api_error(error(403, '{"message": "pods is forbidden"}'), "listing")
+    assert str(forbidden) == "listing: forbidden by the API server (403): pods is forbidden"
+    unavailable = errors.api_error(error(503, "not json"), "reading")
+    assert unavailable.retryable and "retryable" in str(unavailable)
+    assert not errors.api_error(error(422, "{}"), "writing").retryable
+    schema = error(500, '{"message": "failed to create typed patch object: .spec.replicas: expected numeric"}')
+    assert not errors.api_error(schema, "applying").retryable, "a wrong field type does not go away on a rerun"
+    calls = []
+
+    def mistyped(**_timeout):
+        calls.append(1)
+        raise schema
+
+    with pytest.raises(errors.KubeError):
+        http_door.Door("https://api.test").request("applying", mistyped)
+    assert len(calls) == 1, "not retried"
