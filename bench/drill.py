@@ -53,6 +53,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner impo
 from ansible_collections.bookkeeper.ops.tests.support import audit, planes  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.kubectl import fresh_namespace  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.processes import descendants, kill  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.tables import cell, table  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch  # noqa: E402
 
 NAME = "bk-drill"
@@ -180,7 +181,6 @@ class Chain:
         return self.api, current, VERSIONS[VERSIONS.index(current) + 1]
 
 
-# Drill (a): kill -9 and rerun
 def module_process(pid):
     """The bk_upgrade module process started by ``pid``, if one runs now."""
     for child in descendants(pid):
@@ -189,106 +189,174 @@ def module_process(pid):
     return None
 
 
+# What each drill records of one run: a table row, a column per field.
+KillRun = collections.namedtuple(
+    "KillRun",
+    "run killed upgrade kill_at_s state_at_kill on_target rerun_rc recover_s max_down evictions budget_blocked_s "
+    "result",
+)
+RestartRun = collections.namedtuple(
+    "RestartRun",
+    "run driven_by upgrade replaced_at_kill api_back_after_s first_run recover_s max_down watch_blind_s "
+    "budget_blocked_s result",
+)
+FreezeRun = collections.namedtuple(
+    "FreezeRun",
+    "run pause_s timeout_s upgrade replaced_at_pause outcome run_took_s paused_after_s next_run_s "
+    "restarted_by_keepalive max_down result",
+)
+DrillSummary = collections.namedtuple("DrillSummary", "drill figures")
+RaceRun = collections.namedtuple(
+    "RaceRun", "run upgrade exit_codes refused_run_named_holder evictions max_per_pod max_down result"
+)
+
+
+def verdict(problems):
+    return "VIOLATION" if problems else "OK"
+
+
+def show(drill, record, said=""):
+    print("  %s %s" % (drill, " | ".join(cell(value) for value in record)), flush=True)
+    if said:
+        print("    said: %s" % said[:600], flush=True)
+
+
+# Steps the drills share
+def tally(runs, records, violations, **outcomes):
+    """A drill's line in the summary: how many ``runs``, then ``outcomes``, then its violations."""
+    return {
+        runs: len(records),
+        **{name.replace("_", " "): count for name, count in outcomes.items()},
+        "violations": len(violations),
+    }
+
+
+def repeat(drill, count, once):
+    """``once(number)`` for numbers 1 to ``count``, each record shown as it comes: (records, violations)."""
+    records, violations = [], []
+    for number in range(1, count + 1):
+        record, problems, said = once(number)
+        records.append(record)
+        show(drill, record, said)
+        violations += ["%s %d: %s" % (drill, number, problem) for problem in problems]
+    return records, violations
+
+
+def replaced(run, namespace, target, wanted):
+    """Wait until ``wanted`` bookies run ``target``, or ``run`` ends."""
+    while pods_on(namespace, target) < wanted and run.poll() is None:
+        time.sleep(0.1)
+
+
+def failure_said(output):
+    """The line in which a failed run says why."""
+    lines = [line for line in output.splitlines() if '"msg"' in line or "Module failed" in line]
+    return lines[-1].strip() if lines else output[-300:]
+
+
+def after_run(api, target, replicas, watch):
+    """What is wrong once a run (and its rerun) is done: the status, and two bookies down at once."""
+    problems = status_problems(api, target, replicas)
+    if watch.most_down > 1:
+        problems.append("%d bookies unavailable at once" % watch.most_down)
+    return problems
+
+
+def eviction_problems(evicted, replicas):
+    twice = sorted(pod for pod, count in evicted.items() if count > 1)
+    problems = ["evicted twice: %s" % ", ".join(twice)] if twice else []
+    if sum(evicted.values()) != replicas:
+        problems.append("%d evictions for %d bookies" % (sum(evicted.values()), replicas))
+    return problems
+
+
+# Drill (a): kill -9 at a random moment, then a rerun
+def victims_after(run, mode, delay):
+    """The processes to kill ``delay`` s after ``run`` started: the playbook and all it started, or its module
+    process alone; None when the run ended before there was anything to kill."""
+    began = time.monotonic()
+    while time.monotonic() - began < delay and run.poll() is None:
+        time.sleep(0.02)
+    victim = None
+    if mode == "module":
+        # Only the module: wait for one to run (the playbook may be between two tasks).
+        deadline = time.monotonic() + 10
+        while run.poll() is None and time.monotonic() < deadline and victim is None:
+            victim = module_process(run.pid)
+            time.sleep(0.02)
+    if run.poll() is not None:
+        run.communicate()
+        return None
+    return [run.pid, *descendants(run.pid)] if mode == "playbook" else [victim]
+
+
+def kill_once(client, chain, kubeconfig, options, rng, number, mode):
+    """One kill and its rerun: (KillRun, problems), or (KillRun, None) when the run ended before the kill."""
+    api, source, target = chain.next()
+    upgrade = "%s->%s" % (source, target)
+    since = settle_audit(api.namespace)
+    delay = rng.uniform(0.5, options.kill_window)
+    with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
+        run = start(upgrade_playbook(api.namespace, target), kubeconfig)
+        victims = victims_after(run, mode, delay)
+        if victims is None:
+            return KillRun(number, mode, upgrade, delay, *["-"] * 7, "finished before the kill; not counted"), None
+        killed_at = time.monotonic()
+        upgrading = bool((api.get_cluster().get("status") or {}).get("targetVersion"))
+        on_target = pods_on(api.namespace, target)
+        kill(victims)
+        run.communicate(timeout=120)
+        rerun = start(upgrade_playbook(api.namespace, target), kubeconfig)
+        output, _unused = rerun.communicate(timeout=900)
+        recovered = time.monotonic() - killed_at
+    problems = after_run(api, target, options.replicas, watch)
+    if rerun.returncode != 0:
+        problems.append("rerun failed: %s" % output[-1500:])
+    settle_audit(api.namespace)
+    evicted = evictions(api.namespace, since)
+    problems += eviction_problems(evicted, options.replicas)
+    record = KillRun(
+        number,
+        mode,
+        upgrade,
+        delay,
+        "upgrading" if upgrading else "before start",
+        "%d/%d" % (on_target, options.replicas),
+        rerun.returncode,
+        recovered,
+        watch.most_down,
+        sum(evicted.values()),
+        budget_blocked(api.namespace, since),
+        verdict(problems),
+    )
+    return record, problems
+
+
 def kill_drill(client, kubeconfig, options, rng):
     chain = Chain(client, "drill-kill", options.replicas)
-    rows, violations, kills = [], [], 0
-    trial = 0
+    records, violations, kills = [], [], 0
     while kills < options.kills:
-        trial += 1
-        api, source, target = chain.next()
         mode = "playbook" if kills % 2 == 0 else "module"
-        since = settle_audit(api.namespace)
-        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
-            run = start(upgrade_playbook(api.namespace, target), kubeconfig)
-            began = time.monotonic()
-            delay = rng.uniform(0.5, options.kill_window)
-            victim = None
-            while time.monotonic() - began < delay and run.poll() is None:
-                time.sleep(0.02)
-            if mode == "module":
-                # Only the module: wait for one to run (the playbook may be between two tasks).
-                deadline = time.monotonic() + 10
-                while run.poll() is None and time.monotonic() < deadline:
-                    victim = module_process(run.pid)
-                    if victim:
-                        break
-                    time.sleep(0.02)
-            if run.poll() is not None:
-                run.communicate()
-                rows.append([trial, mode, "%s->%s" % (source, target), "%.1f" % delay] + ["-"] * 7)
-                rows[-1].append("finished before the kill; not counted")
-                continue
-            killed_at = time.monotonic()
-            at_kill = api.get_cluster().get("status") or {}
-            mid = bool(at_kill.get("targetVersion"))
-            on_target = pods_on(api.namespace, target)
-            if mode == "playbook":
-                kill([run.pid, *descendants(run.pid)])
-            else:
-                kill([victim])
-            first_output, _unused = run.communicate(timeout=120)
-            kills += 1
-            rerun = start(upgrade_playbook(api.namespace, target), kubeconfig)
-            output, _unused = rerun.communicate(timeout=900)
-            recovered = time.monotonic() - killed_at
-        problems = status_problems(api, target, options.replicas)
-        if rerun.returncode != 0:
-            problems.append("rerun failed: %s" % output[-1500:])
-        if watch.most_down > 1:
-            problems.append("%d bookies unavailable at once" % watch.most_down)
-        settle_audit(api.namespace)
-        evicted = evictions(api.namespace, since)
-        blocked = budget_blocked(api.namespace, since)
-        twice = sorted(pod for pod, count in evicted.items() if count > 1)
-        if twice:
-            problems.append("evicted twice: %s" % ", ".join(twice))
-        if sum(evicted.values()) != options.replicas:
-            problems.append("%d evictions for %d bookies" % (sum(evicted.values()), options.replicas))
+        record, problems = kill_once(client, chain, kubeconfig, options, rng, len(records) + 1, mode)
+        records.append(record)
+        show("kill", record)
+        if problems is None:
+            continue
+        kills += 1
         if problems:
-            violations.append("kill %d (%s, %s): %s" % (kills, mode, target, "; ".join(problems)))
-        rows.append(
-            [
-                trial,
-                mode,
-                "%s->%s" % (source, target),
-                "%.1f" % delay,
-                "upgrading" if mid else "before start",
-                "%d/%d" % (on_target, options.replicas),
-                rerun.returncode,
-                "%.1f" % recovered,
-                watch.most_down,
-                sum(evicted.values()),
-                "%.0f" % blocked,
-                "OK" if not problems else "VIOLATION",
-            ]
-        )
-        print("  kill %2d/%d: %s" % (kills, options.kills, " ".join(str(c) for c in rows[-1])), flush=True)
+            violations.append("kill %d (%s, %s): %s" % (kills, mode, record.upgrade, "; ".join(problems)))
     table(
         "Drill a: kill -9 at a random moment of a %d-bookie upgrade (playbooks/upgrade.yml), then a rerun"
         % options.replicas,
-        [
-            "run",
-            "killed",
-            "upgrade",
-            "kill at s",
-            "state at kill",
-            "on target",
-            "rerun rc",
-            "recover s",
-            "max down",
-            "evictions",
-            "budget-blocked s",
-            "result",
-        ],
-        rows,
+        records,
     )
-    counted = [row for row in rows if row[6] != "-"]
-    recovers = [float(row[7]) for row in counted]
+    counted = [record for record in records if record.rerun_rc != "-"]
+    recovers = [record.recover_s for record in counted]
     summary = {
         "kills": kills,
         "reruns": len(counted),
-        "kills mid-upgrade": sum(1 for row in counted if row[4] == "upgrading"),
-        "max unavailable seen": max(row[8] for row in counted),
+        "kills mid-upgrade": sum(1 for record in counted if record.state_at_kill == "upgrading"),
+        "max unavailable seen": max(record.max_down for record in counted),
         "recover median s": "%.1f" % statistics.median(recovers),
         "recover max s": "%.1f" % max(recovers),
         "violations": len(violations),
@@ -334,87 +402,107 @@ def wait_ready(seconds=60):
         time.sleep(0.1)
 
 
+def restart_once(client, chain, kubeconfig, options, rng, number, started):
+    """One kill of the API server in the middle of an upgrade, and a rerun if the run failed."""
+    api, source, target = chain.next()
+    how = "playbook" if number % 2 else "bk_upgrade task"
+    command = upgrade_playbook if how == "playbook" else upgrade_task
+    since = settle_audit(api.namespace)
+    problems, said = [], ""
+    with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
+        run = start(command(api.namespace, target), kubeconfig)
+        wanted = rng.randint(2, options.replicas - 3)
+        replaced(run, api.namespace, target, wanted)
+        down_at = time.monotonic()
+        kill_apiserver()
+        time.sleep(options.downtime)
+        started.append(start_apiserver())
+        wait_ready()
+        back = time.monotonic() - down_at
+        output, _unused = run.communicate(timeout=900)
+        if run.returncode != 0:
+            said = failure_said(output)
+            if "retryable" not in output:
+                problems.append("failed without saying it is retryable: %s" % said)
+            rerun = start(command(api.namespace, target), kubeconfig)
+            rerun_output, _unused = rerun.communicate(timeout=900)
+            if rerun.returncode != 0:
+                problems.append("the rerun failed: %s" % rerun_output[-1500:])
+        recovered = time.monotonic() - down_at
+    problems += after_run(api, target, options.replicas, watch)
+    settle_audit(api.namespace)
+    record = RestartRun(
+        number,
+        how,
+        "%s->%s" % (source, target),
+        "%d/%d" % (wanted, options.replicas),
+        back,
+        "survived" if run.returncode == 0 else "failed",
+        recovered,
+        watch.most_down,
+        watch.blind,
+        budget_blocked(api.namespace, since),
+        verdict(problems),
+    )
+    return record, problems, said
+
+
 def restart_drill(client, kubeconfig, options, rng, started):
     chain = Chain(client, "drill-restart", options.replicas)
-    rows, violations = [], []
-    for trial in range(1, options.restarts + 1):
-        api, source, target = chain.next()
-        how = "playbook" if trial % 2 else "bk_upgrade task"
-        command = upgrade_playbook if how == "playbook" else upgrade_task
-        since = settle_audit(api.namespace)
-        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
-            run = start(command(api.namespace, target), kubeconfig)
-            wanted = rng.randint(2, options.replicas - 3)
-            while pods_on(api.namespace, target) < wanted and run.poll() is None:
-                time.sleep(0.1)
-            down_at = time.monotonic()
-            kill_apiserver()
-            time.sleep(options.downtime)
-            started.append(start_apiserver())
-            wait_ready()
-            back = time.monotonic() - down_at
-            output, _unused = run.communicate(timeout=900)
-            first_rc = run.returncode
-            outcome = "survived" if first_rc == 0 else "failed"
-            message = ""
-            if first_rc != 0:
-                lines = [line for line in output.splitlines() if '"msg"' in line or "Module failed" in line]
-                message = lines[-1].strip() if lines else output[-300:]
-                if "retryable" not in output:
-                    violations.append("restart %d: failed without saying it is retryable: %s" % (trial, message))
-                rerun = start(command(api.namespace, target), kubeconfig)
-                rerun_output, _unused = rerun.communicate(timeout=900)
-                if rerun.returncode != 0:
-                    violations.append("restart %d: the rerun failed: %s" % (trial, rerun_output[-1500:]))
-            recovered = time.monotonic() - down_at
-        problems = status_problems(api, target, options.replicas)
-        if watch.most_down > 1:
-            problems.append("%d bookies unavailable at once" % watch.most_down)
-        settle_audit(api.namespace)
-        blocked = budget_blocked(api.namespace, since)
-        if problems:
-            violations.append("restart %d: %s" % (trial, "; ".join(problems)))
-        rows.append(
-            [
-                trial,
-                how,
-                "%s->%s" % (source, target),
-                "%d/%d" % (wanted, options.replicas),
-                "%.1f" % back,
-                outcome,
-                "%.1f" % recovered,
-                watch.most_down,
-                "%.1f" % watch.blind,
-                "%.0f" % blocked,
-                "OK" if not problems else "VIOLATION",
-            ]
-        )
-        print("  restart %d: %s" % (trial, " ".join(str(c) for c in rows[-1])), flush=True)
-        if message:
-            print("    first run: %s" % message[:400], flush=True)
+    records, violations = repeat(
+        "restart",
+        options.restarts,
+        lambda number: restart_once(client, chain, kubeconfig, options, rng, number, started),
+    )
     table(
         "Drill b: kube-apiserver killed (SIGKILL) mid-rollout and started again after %.0f s" % options.downtime,
-        [
-            "run",
-            "driven by",
-            "upgrade",
-            "replaced at kill",
-            "API back after s",
-            "first run",
-            "recover s",
-            "max down",
-            "watch blind s",
-            "budget-blocked s",
-            "result",
-        ],
-        rows,
+        records,
     )
-    return {
-        "restarts": len(rows),
-        "survived": sum(1 for r in rows if r[5] == "survived"),
-        "failed, rerun completed": sum(1 for r in rows if r[5] == "failed"),
-        "violations": len(violations),
-    }, violations
+    outcomes = collections.Counter(record.first_run for record in records)
+    return tally("restarts", records, violations, survived=outcomes["survived"], failed=outcomes["failed"]), violations
+
+
+# Drill (c): two runs at once
+def race_once(client, chain, kubeconfig, options, number):
+    api, source, target = chain.next()
+    since = settle_audit(api.namespace)
+    with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
+        runs = [start(upgrade_task(api.namespace, target), kubeconfig) for _unused in range(2)]
+        outputs = [run.communicate(timeout=900)[0] for run in runs]
+    settle_audit(api.namespace)
+    evicted = evictions(api.namespace, since)
+    codes = [run.returncode for run in runs]
+    problems = after_run(api, target, options.replicas, watch) + eviction_problems(evicted, options.replicas)
+    if sorted(codes) not in ([0, 2], [0, 4]):
+        problems.append("exit codes %s, expected one success and one failure" % codes)
+    refused = [output for run, output in zip(runs, outputs) if run.returncode != 0]
+    holder = ""
+    if refused and (
+        "is being driven by another run" not in refused[0] or "holds Lease bookkeeper-ops-bk" not in refused[0]
+    ):
+        problems.append("the refusal does not name the holder: %s" % refused[0][-800:])
+    elif refused:
+        holder = refused[0].split("another run (", 1)[1].split(")", 1)[0]
+    record = RaceRun(
+        number,
+        "%s->%s" % (source, target),
+        " ".join(str(code) for code in codes),
+        holder or "-",
+        sum(evicted.values()),
+        max(evicted.values() or [0]),
+        watch.most_down,
+        verdict(problems),
+    )
+    return record, problems, ""
+
+
+def race_drill(client, kubeconfig, options):
+    chain = Chain(client, "drill-race", options.replicas)
+    records, violations = repeat(
+        "race", options.races, lambda number: race_once(client, chain, kubeconfig, options, number)
+    )
+    table("Drill c: two bk_upgrade runs started at once on one %d-bookie cluster" % options.replicas, records)
+    return tally("races", records, violations), violations
 
 
 # Drill (d): the API server paused (SIGSTOP) mid-rollout, then resumed (SIGCONT)
@@ -429,165 +517,88 @@ def controller_pids():
     return {name: (PLANE.directory / "pids" / ("%s.pid" % name)).read_text().strip() for name in KEPT_ALIVE}
 
 
+def paused(seconds):
+    """Pause the API server for ``seconds``, then let it go on."""
+    frozen = apiserver_pid()
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+
+
+def freeze_once(client, chain, kubeconfig, options, rng, number):
+    """One bk_upgrade task whose API server is paused in its middle, then the next run of the same task."""
+    pause = options.pauses[(number - 1) % len(options.pauses)]
+    timeout = options.freeze_timeouts[(number - 1) % len(options.freeze_timeouts)]
+    api, source, target = chain.next()
+    arguments = {"name": "bk", "namespace": api.namespace, "version": target, "timeout": timeout}
+    command = [
+        os.path.join(BIN, "ansible"),
+        "localhost",
+        "-m",
+        "bookkeeper.ops.bk_upgrade",
+        "-a",
+        json.dumps(arguments),
+    ]
+    before = controller_pids()
+    problems, said = [], ""
+    limit = timeout + http_door.GRACE_SECONDS + STARTUP_SECONDS
+    with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
+        began = time.monotonic()
+        run = start(command, kubeconfig)
+        wanted = rng.randint(2, options.replicas - 3)
+        replaced(run, api.namespace, target, wanted)
+        paused_after = time.monotonic() - began
+        paused(pause)
+        output, _unused = run.communicate(timeout=timeout + 600)
+        took = time.monotonic() - began
+        if run.returncode != 0:
+            said = failure_said(output)
+            if '"retryable": true' not in output:
+                problems.append("failed without saying it is retryable: %s" % said)
+        if took > limit:
+            problems.append("ran %.0f s, past its timeout %d s + %.0f s" % (took, timeout, limit - timeout))
+        if took > pause + timeout + STARTUP_SECONDS:
+            problems.append("ran %.0f s, past pause + timeout" % took)
+        next_at = time.monotonic()
+        rerun = start(upgrade_task(api.namespace, target), kubeconfig)
+        rerun_output, _unused = rerun.communicate(timeout=900)
+        next_took = time.monotonic() - next_at
+        if rerun.returncode != 0:
+            problems.append("the next run failed: %s" % rerun_output[-1500:])
+    problems += after_run(api, target, options.replicas, watch)
+    restarted = [name for name, pid in controller_pids().items() if pid != before[name]]
+    record = FreezeRun(
+        number,
+        pause,
+        timeout,
+        "%s->%s" % (source, target),
+        "%d/%d" % (wanted, options.replicas),
+        "carried on" if run.returncode == 0 else "failed",
+        took,
+        paused_after,
+        next_took,
+        ", ".join(restarted) or "-",
+        watch.most_down,
+        verdict(problems),
+    )
+    return record, problems, said
+
+
 def freeze_drill(client, kubeconfig, options, rng):
-    """Each trial pauses the API server for one of ``options.pauses`` seconds while a bk_upgrade task (``timeout``
+    """Each run pauses the API server for one of ``options.pauses`` seconds while a bk_upgrade task (``timeout``
     from ``options.freeze_timeouts``, in turn) replaces bookies, then resumes it. The run must carry on or fail
     saying it is retryable, and end within its timeout plus one request's grace; the next run must finish."""
     chain = Chain(client, "drill-freeze", options.replicas)
-    rows, violations = [], []
-    limit_margin = http_door.GRACE_SECONDS + STARTUP_SECONDS
-    for trial in range(1, options.freezes + 1):
-        pause = options.pauses[(trial - 1) % len(options.pauses)]
-        timeout = options.freeze_timeouts[(trial - 1) % len(options.freeze_timeouts)]
-        api, source, target = chain.next()
-        arguments = {"name": "bk", "namespace": api.namespace, "version": target, "timeout": timeout}
-        command = [os.path.join(BIN, "ansible"), "localhost", "-m", "bookkeeper.ops.bk_upgrade"]
-        command += ["-a", json.dumps(arguments)]
-        before = controller_pids()
-        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
-            began = time.monotonic()
-            run = start(command, kubeconfig)
-            wanted = rng.randint(2, options.replicas - 3)
-            while pods_on(api.namespace, target) < wanted and run.poll() is None:
-                time.sleep(0.1)
-            frozen = apiserver_pid()
-            paused_at = time.monotonic()
-            os.kill(frozen, signal.SIGSTOP)
-            try:
-                time.sleep(pause)
-            finally:
-                os.kill(frozen, signal.SIGCONT)
-            output, _unused = run.communicate(timeout=timeout + 600)
-            took = time.monotonic() - began
-            outcome = "carried on" if run.returncode == 0 else "failed"
-            message = ""
-            if run.returncode != 0:
-                lines = [line for line in output.splitlines() if '"msg"' in line]
-                message = lines[-1].strip() if lines else output[-300:]
-                if '"retryable": true' not in output:
-                    violations.append("freeze %d: failed without saying it is retryable: %s" % (trial, message))
-            if took > timeout + limit_margin:
-                violations.append(
-                    "freeze %d: ran %.0f s, past its timeout %d s + %.0f s" % (trial, took, timeout, limit_margin)
-                )
-            if took > pause + timeout + STARTUP_SECONDS:
-                violations.append("freeze %d: ran %.0f s, past pause + timeout" % (trial, took))
-            rerun_took = 0.0
-            rerun_at = time.monotonic()
-            rerun = start(upgrade_task(api.namespace, target), kubeconfig)
-            rerun_output, _unused = rerun.communicate(timeout=900)
-            rerun_took = time.monotonic() - rerun_at
-            if rerun.returncode != 0:
-                violations.append("freeze %d: the next run failed: %s" % (trial, rerun_output[-1500:]))
-        restarted = [name for name, pid in controller_pids().items() if pid != before[name]]
-        problems = status_problems(api, target, options.replicas)
-        if watch.most_down > 1:
-            problems.append("%d bookies unavailable at once" % watch.most_down)
-        if problems:
-            violations.append("freeze %d: %s" % (trial, "; ".join(problems)))
-        rows.append(
-            [
-                trial,
-                "%.0f" % pause,
-                timeout,
-                "%s->%s" % (source, target),
-                "%d/%d" % (wanted, options.replicas),
-                outcome,
-                "%.1f" % took,
-                "%.1f" % (paused_at - began),
-                "%.1f" % rerun_took,
-                ", ".join(restarted) or "-",
-                watch.most_down,
-                "OK" if not problems else "VIOLATION",
-            ]
-        )
-        print("  freeze %d: %s" % (trial, " | ".join(str(c) for c in rows[-1])), flush=True)
-        if message:
-            print("    said: %s" % message[:600], flush=True)
-    table(
-        "Drill d: kube-apiserver paused (SIGSTOP) mid-rollout, resumed (SIGCONT) after the pause",
-        [
-            "run",
-            "pause s",
-            "timeout s",
-            "upgrade",
-            "replaced at pause",
-            "run",
-            "run took s",
-            "paused after s",
-            "next run s",
-            "restarted by keepalive",
-            "max down",
-            "result",
-        ],
-        rows,
+    records, violations = repeat(
+        "freeze", options.freezes, lambda number: freeze_once(client, chain, kubeconfig, options, rng, number)
     )
-    return {
-        "freezes": len(rows),
-        "carried on": sum(1 for r in rows if r[5] == "carried on"),
-        "failed retryable": sum(1 for r in rows if r[5] == "failed"),
-        "violations": len(violations),
-    }, violations
-
-
-# Drill (c): two runs at once
-def race_drill(client, kubeconfig, options):
-    chain = Chain(client, "drill-race", options.replicas)
-    rows, violations = [], []
-    for trial in range(1, options.races + 1):
-        api, source, target = chain.next()
-        since = settle_audit(api.namespace)
-        with BookieWatch(client, api.namespace, "bk", options.replicas) as watch:
-            runs = [start(upgrade_task(api.namespace, target), kubeconfig) for _unused in range(2)]
-            outputs = [run.communicate(timeout=900)[0] for run in runs]
-        settle_audit(api.namespace)
-        evicted = evictions(api.namespace, since)
-        codes = [run.returncode for run in runs]
-        problems = status_problems(api, target, options.replicas)
-        if sorted(codes) != [0, 2] and sorted(codes) != [0, 4]:
-            problems.append("exit codes %s, expected one success and one failure" % codes)
-        refused = [out for run, out in zip(runs, outputs) if run.returncode != 0]
-        holder = ""
-        if refused:
-            text = refused[0]
-            if "is being driven by another run" not in text or "holds Lease bookkeeper-ops-bk" not in text:
-                problems.append("the refusal does not name the holder: %s" % text[-800:])
-            else:
-                holder = text.split("another run (", 1)[1].split(")", 1)[0]
-        twice = sorted(pod for pod, count in evicted.items() if count > 1)
-        if twice or sum(evicted.values()) != options.replicas:
-            problems.append("evictions %s" % dict(evicted))
-        if watch.most_down > 1:
-            problems.append("%d bookies unavailable at once" % watch.most_down)
-        if problems:
-            violations.append("race %d: %s" % (trial, "; ".join(problems)))
-        rows.append(
-            [
-                trial,
-                "%s->%s" % (source, target),
-                " ".join(str(c) for c in codes),
-                holder or "-",
-                sum(evicted.values()),
-                max(evicted.values() or [0]),
-                watch.most_down,
-                "OK" if not problems else "VIOLATION",
-            ]
-        )
-        print("  race %d: %s" % (trial, " ".join(str(c) for c in rows[-1])), flush=True)
-    table(
-        "Drill c: two bk_upgrade runs started at once on one %d-bookie cluster" % options.replicas,
-        ["run", "upgrade", "exit codes", "refused run named holder", "evictions", "max per pod", "max down", "result"],
-        rows,
-    )
-    return {"races": len(rows), "violations": len(violations)}, violations
-
-
-def table(title, header, rows):
-    print("\n" + title)
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
-    for row in [header, ["-" * w for w in widths], *rows]:
-        print("  " + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
-    print(flush=True)
+    table("Drill d: kube-apiserver paused (SIGSTOP) mid-rollout, resumed (SIGCONT) after the pause", records)
+    outcomes = collections.Counter(record.outcome for record in records)
+    return tally(
+        "freezes", records, violations, carried_on=outcomes["carried on"], failed=outcomes["failed"]
+    ), violations
 
 
 def main():
@@ -641,8 +652,7 @@ def main():
                 pass
     table(
         "Summary (seed %d, %.0f s)" % (options.seed, time.monotonic() - began),
-        ["drill", "figures"],
-        [[name, ", ".join("%s %s" % item for item in summary.items())] for name, summary in summaries],
+        [DrillSummary(name, ", ".join("%s %s" % item for item in summary.items())) for name, summary in summaries],
     )
     for violation in violations:
         print("VIOLATION: %s" % violation)

@@ -20,6 +20,7 @@ It starts its own cluster (BK_CLUSTER_NAME=bookkeeper-ops-bench, or BK_BENCH_CLU
 """
 
 import argparse
+import collections
 import os
 import pathlib
 import resource
@@ -42,6 +43,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner impo
 from ansible_collections.bookkeeper.ops.tests.support import kubectl, planes  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.audit import AuditLog, first_write, requests_by_verb  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.processes import descendants  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.tables import table  # noqa: E402
 
 READY_SECONDS = 1.0
 PLANE = planes.Plane(os.environ.get("BK_BENCH_CLUSTER_NAME", "bookkeeper-ops-bench"), pod_ready_seconds=READY_SECONDS)
@@ -212,11 +214,70 @@ def playbook_rollout(client, kubeconfig, replicas, playbook):
     return wall, requests_by_verb(entries, since), first_write(entries, since), peak
 
 
-def table(title, header, rows):
-    print("\n" + title)
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
-    for row in [header, ["-" * w for w in widths], *rows]:
-        print("  " + "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))
+# The rows of the benchmark's tables.
+FaultLatency = collections.namedtuple("FaultLatency", "fault trials median_s max_s")
+Rollout = collections.namedtuple("Rollout", "run pods wall_s overhead_s_per_pod requests per_pod by_verb")
+RoleAgainstModule = collections.namedtuple(
+    "RoleAgainstModule",
+    "pods task_wall_s role_wall_s role_minus_task_s_per_pod role_minus_module_s_per_pod task_first_write_s "
+    "role_first_write_s",
+)
+
+
+def sizes(text):
+    return [int(size) for size in text.split(",") if size]
+
+
+def measure_fault_latency(client, trials):
+    records = []
+    for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):
+        latencies = fault_latency(client, trials, version, reason) if trials else []
+        if latencies:
+            records.append(FaultLatency(reason, len(latencies), statistics.median(latencies), max(latencies)))
+    return records
+
+
+def rollout_record(run, size, wall, counts, extra=""):
+    requests = sum(counts.values())
+    verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
+    overhead = "%.2f" % ((wall - size * READY_SECONDS) / size)
+    return Rollout(run, size, wall, overhead, requests, requests / size, verbs + extra)
+
+
+def measure_module(client, pods):
+    """The upgrade driven by bk_upgrade in this process: a Rollout each, and the wall time by size."""
+    records, walls = [], {}
+    for size in pods:
+        walls[size], counts = module_rollout(client, size)
+        records.append(rollout_record("bk_upgrade wait", size, walls[size], counts))
+    return records, walls
+
+
+def measure_role(client, kubeconfig, pods, module_walls):
+    """The upgrade role and a one-task bk_upgrade playbook: (Rollout records, RoleAgainstModule records)."""
+    rollouts, against = [], []
+    for size in pods:
+        task_wall, _counts, task_first, _peak = playbook_rollout(client, kubeconfig, size, TASK_PLAYBOOK)
+        wall, counts, first, peak = playbook_rollout(client, kubeconfig, size, REPO / "playbooks" / "upgrade.yml")
+        beyond = "%.2f" % ((wall - module_walls[size]) / size) if size in module_walls else "-"
+        against.append(
+            RoleAgainstModule(
+                size,
+                task_wall,
+                wall,
+                "%.2f" % ((wall - task_wall) / size),
+                beyond,
+                "%.2f" % task_first,
+                "%.2f" % first,
+            )
+        )
+        rss = " (peak RSS MiB: ansible-playbook %.0f, worker %.0f, module %.0f)" % (
+            peak["playbook"],
+            peak["worker"],
+            peak["module"],
+        )
+        rollouts.append(rollout_record("upgrade role", size, wall, counts, rss))
+    return rollouts, against
 
 
 def main():
@@ -226,86 +287,15 @@ def main():
     parser.add_argument("--trials", type=int, default=5)
     options = parser.parse_args()
     with planes.running(PLANE, keep=False):
-        kubeconfig = PLANE.kubeconfig
-        client = connection.api_client({"kubeconfig": kubeconfig}, environ={})
-        rows = []
-        for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):
-            latencies = fault_latency(client, options.trials, version, reason) if options.trials else []
-            if latencies:
-                rows.append([reason, len(latencies), "%.3f" % statistics.median(latencies), "%.3f" % max(latencies)])
-        if rows:
-            table(
-                "Fault detection latency (s): fault shown on a pod -> Error/UpgradeFailed recorded",
-                ["fault", "trials", "median", "max"],
-                rows,
-            )
-
-        rows, module_walls, role_rows = [], {}, []
-        for size in [int(s) for s in options.sizes.split(",") if s]:
-            wall, counts = module_rollout(client, size)
-            module_walls[size] = wall
-            overhead = (wall - size * READY_SECONDS) / size
-            verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
-            rows.append(
-                [
-                    "bk_upgrade wait",
-                    size,
-                    "%.1f" % wall,
-                    "%.2f" % overhead,
-                    sum(counts.values()),
-                    "%.1f" % (sum(counts.values()) / size),
-                    verbs,
-                ]
-            )
-        for size in [int(s) for s in options.role_sizes.split(",") if s]:
-            task_wall, _counts, task_first, _peak = playbook_rollout(client, kubeconfig, size, TASK_PLAYBOOK)
-            wall, counts, first, peak = playbook_rollout(client, kubeconfig, size, REPO / "playbooks" / "upgrade.yml")
-            overhead = (wall - size * READY_SECONDS) / size
-            beyond = "%.2f" % ((wall - module_walls[size]) / size) if size in module_walls else "-"
-            role_rows.append(
-                [
-                    size,
-                    "%.1f" % task_wall,
-                    "%.1f" % wall,
-                    "%.2f" % ((wall - task_wall) / size),
-                    beyond,
-                    "%.2f" % task_first,
-                    "%.2f" % first,
-                ]
-            )
-            verbs = " ".join("%s=%d" % item for item in sorted(counts.items()))
-            rows.append(
-                [
-                    "upgrade role",
-                    size,
-                    "%.1f" % wall,
-                    "%.2f" % overhead,
-                    sum(counts.values()),
-                    "%.1f" % (sum(counts.values()) / size),
-                    verbs
-                    + " (peak RSS MiB: ansible-playbook %.0f, worker %.0f, module %.0f)"
-                    % (peak["playbook"], peak["worker"], peak["module"]),
-                ]
-            )
-        table(
-            "Rollouts (pods Ready %.0f s after they start)" % READY_SECONDS,
-            ["run", "pods", "wall s", "overhead s/pod", "requests", "per pod", "by verb"],
-            rows,
-        )
-        if role_rows:
-            table(
-                "Upgrade role against bk_upgrade: as a one-task playbook (task) and in-process (module)",
-                [
-                    "pods",
-                    "task wall s",
-                    "role wall s",
-                    "(role - task) s/pod",
-                    "(role - module) s/pod",
-                    "task: first write s",
-                    "role: first write s",
-                ],
-                role_rows,
-            )
+        client = connection.api_client({"kubeconfig": PLANE.kubeconfig}, environ={})
+        latencies = measure_fault_latency(client, options.trials)
+        if latencies:
+            table("Fault detection latency (s): fault shown on a pod -> Error/UpgradeFailed recorded", latencies)
+        rollouts, module_walls = measure_module(client, sizes(options.sizes))
+        role_rollouts, against = measure_role(client, PLANE.kubeconfig, sizes(options.role_sizes), module_walls)
+        table("Rollouts (pods Ready %.0f s after they start)" % READY_SECONDS, rollouts + role_rollouts)
+        if against:
+            table("Upgrade role against bk_upgrade: as a one-task playbook (task) and in-process (module)", against)
         print(
             "\nPeak RSS of this process (drives bk_upgrade in-process): %.0f MiB"
             % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)

@@ -83,6 +83,7 @@ class BookieWatch:
                     label_selector=self.selector,
                     resource_version=version,
                     timeout_seconds=WATCH_SECONDS,
+                    _request_timeout=(5, WATCH_SECONDS + 5),  # a paused API server ends the watch too
                 ):
                     self.events += 1
                     version = event["object"].metadata.resource_version
