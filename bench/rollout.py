@@ -233,7 +233,8 @@ def measure_fault_latency(client, trials):
     for version, reason in (("0.14.0-2252.b6f6512", "ImagePullBackOff"), ("0.14.1", "CrashLoopBackOff")):
         latencies = fault_latency(client, trials, version, reason) if trials else []
         if latencies:
-            records.append(FaultLatency(reason, len(latencies), statistics.median(latencies), max(latencies)))
+            median, longest = "%.3f" % statistics.median(latencies), "%.3f" % max(latencies)
+            records.append(FaultLatency(reason, len(latencies), median, longest))
     return records
 
 
