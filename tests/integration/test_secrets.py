@@ -125,7 +125,7 @@ PLAYBOOK = """
     - {name: upgrade, bookkeeper.ops.bk_upgrade: {kubeconfig: "{{ inline }}", version: "%(stable)s"}, register: upgrade}
     - {name: path, bookkeeper.ops.bk_status: {kubeconfig: "{{ path }}"}, register: path_given}
     - name: refused rollback
-      bookkeeper.ops.bk_rollback: {kubeconfig: "{{ inline }}", timeout: 60}
+      bookkeeper.ops.bk_rollback: {kubeconfig: "{{ inline }}", version: 0.12.0, timeout: 60}
       register: refused
       ignore_errors: true
     - name: rejected token
