@@ -371,11 +371,15 @@ def component(name):
     return [c for c in config["components"] if c["name"] == name][0]
 
 
-def kill_apiserver():
+def apiserver_pid():
     pid = int((PLANE.directory / "pids" / "kube-apiserver.pid").read_text().strip())
     if "clusters/%s/" % NAME not in cmdline(pid):
         raise RuntimeError("pid %d is not the kube-apiserver of %s" % (pid, NAME))
-    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def kill_apiserver():
+    os.kill(apiserver_pid(), signal.SIGKILL)
 
 
 def start_apiserver():
@@ -506,13 +510,6 @@ def race_drill(client, kubeconfig, options):
 
 
 # Drill (d): the API server paused (SIGSTOP) mid-rollout, then resumed (SIGCONT)
-def apiserver_pid():
-    pid = int((PLANE.directory / "pids" / "kube-apiserver.pid").read_text().strip())
-    if "clusters/%s/" % NAME not in cmdline(pid):
-        raise RuntimeError("pid %d is not the kube-apiserver of %s" % (pid, NAME))
-    return pid
-
-
 def controller_pids():
     return {name: (PLANE.directory / "pids" / ("%s.pid" % name)).read_text().strip() for name in KEPT_ALIVE}
 

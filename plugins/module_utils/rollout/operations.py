@@ -12,6 +12,7 @@ taken), so that its time rules are tested without sleeping.
 
 __metaclass__ = type
 
+import contextlib
 import functools
 import time
 
@@ -56,8 +57,7 @@ def _settled(snapshot, version, now):
 def _drive_holding_lease(api, *, intent, version, options, clock, monotonic, first=None):
     """Under the Lease: run ``first`` (if any), set spec.version to ``version``, drive the rollout."""
     started = monotonic()
-    api.acquire(clock())
-    try:
+    with _lease_held(api, clock()):
         changed = bool(first and first())
         changed = _set_version(api, version) or changed
         try:
@@ -77,21 +77,27 @@ def _drive_holding_lease(api, *, intent, version, options, clock, monotonic, fir
                     monotonic=monotonic,
                 )
             raise
-    except BaseException:
-        _release_after_failure(api)
-        raise
-    api.release()
     result["changed"] = result["changed"] or changed
     return result
 
 
-def _release_after_failure(api):
-    """Release the Lease of a run that failed, without hiding why it failed: a release the API server does not
-    answer (often the very failure) leaves the Lease to expire, and the next run takes it over."""
+@contextlib.contextmanager
+def _lease_held(api, now):
+    """The cluster's Lease, taken at ``now`` for the block and released after it.
+
+    After a failure the release must not hide why the block failed: a release the API server does not answer
+    (often the very failure) leaves the Lease to expire, and the next run takes it over.
+    """
+    api.acquire(now)
     try:
-        api.release()
-    except KubeError:
-        pass
+        yield
+    except BaseException:
+        try:
+            api.release()
+        except KubeError:
+            pass
+        raise
+    api.release()
 
 
 def _roll_back_automatically(api, failure, options, *, clock, monotonic):
@@ -294,21 +300,18 @@ def _abort_recorded(api, *, before, options, clock, monotonic):
     With no other run holding the Lease, this run records it; else the run that holds it does, at its next look.
     """
     try:
-        api.acquire(clock())
+        with _lease_held(api, clock()):
+            try:
+                runner.drive(
+                    api,
+                    options=runner.RolloutOptions(wait=False, timeout=options.timeout),
+                    clock=clock,
+                    monotonic=monotonic,
+                )
+            except RunFailed:
+                pass  # the abort, recorded as UpgradeFailed
     except LeaseHeld:
-        pass
-    else:
-        try:
-            runner.drive(
-                api,
-                options=runner.RolloutOptions(wait=False, timeout=options.timeout),
-                clock=clock,
-                monotonic=monotonic,
-            )
-        except RunFailed:
-            pass  # the abort, recorded as UpgradeFailed
-        finally:
-            api.release()
+        pass  # taken by the run that drives the upgrade: it records the abort
     result = runner.Run(api, clock, before=before).result()
     result["changed"] = True
     result["aborted"] = not cond.is_true(result["diff"]["after"].get("conditions"), cond.UPGRADING)

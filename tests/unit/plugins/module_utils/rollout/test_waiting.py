@@ -4,25 +4,11 @@ import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict, KubeError, NotFound, TimedOut
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import waiting
-
-
-class Clock:
-    """A monotonic clock that moves only when the loop pauses."""
-
-    def __init__(self):
-        self.now = 100.0
-        self.pauses = []
-
-    def __call__(self):
-        return self.now
-
-    def pause(self, seconds):
-        self.pauses.append(seconds)
-        self.now += seconds
+from ansible_collections.bookkeeper.ops.tests.support.clock import FakeClock
 
 
 def test_wait_until_pauses_between_looks_and_returns_the_first_true_look():
-    clock = Clock()
+    clock = FakeClock(100.0)
     looks = iter([None, {}, "ready"])
     found = waiting.wait_until(lambda: next(looks), timeout=60, pause=clock.pause, timed_out=str, monotonic=clock)
     assert found == "ready"
@@ -30,7 +16,7 @@ def test_wait_until_pauses_between_looks_and_returns_the_first_true_look():
 
 
 def test_wait_until_asks_for_the_timeout_text_at_the_deadline_after_the_last_look():
-    clock = Clock()
+    clock = FakeClock(100.0)
     seen = []
 
     def look():
@@ -46,7 +32,7 @@ def test_wait_until_asks_for_the_timeout_text_at_the_deadline_after_the_last_loo
 
 
 def test_wait_until_lets_the_timeout_raise_a_more_telling_error_and_passes_other_errors_on_at_once():
-    clock = Clock()
+    clock = FakeClock(100.0)
     missing = NotFound("the type is not served (HTTP 404)")
 
     def still_missing():

@@ -13,6 +13,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import cluster as cluster_module
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection, http_door, lease, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.cluster import ClusterAPI
+from ansible_collections.bookkeeper.ops.tests.support.clock import FakeClock
 
 NOW = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone.utc)
 
@@ -30,23 +31,10 @@ def raising(error):
     return call
 
 
-class Clock:
-    """The door's clock: its pauses pass at once."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 @pytest.fixture
 def api():
     cluster = ClusterAPI(connection.k8s.ApiClient(connection.k8s.Configuration()), "bk", "pravega", holder="me/1/x")
-    clock = Clock()
+    clock = FakeClock(0.0)
     cluster.door.monotonic, cluster.door.sleep = clock, clock.sleep
     cluster.core = types.SimpleNamespace()
     cluster.custom = types.SimpleNamespace()

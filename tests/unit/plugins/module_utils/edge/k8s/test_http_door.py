@@ -10,21 +10,9 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import http_door as door_rules
+from ansible_collections.bookkeeper.ops.tests.support.clock import FakeClock
 
 SERVER = "https://10.0.0.1:6443"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-        self.pauses = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.pauses.append(seconds)
-        self.now += seconds
 
 
 class Silent:
@@ -78,7 +66,7 @@ def test_retries_stop_at_the_window_or_the_run_s_end_whichever_is_first():
 
 
 def test_a_server_that_never_answers_fails_within_the_window_naming_itself_and_what_was_done():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     silent = Silent(clock)
     with pytest.raises(errors.KubeError) as failed:
         door(clock).request("reading BookkeeperCluster ns/bk", silent)
@@ -93,7 +81,7 @@ def test_a_server_that_never_answers_fails_within_the_window_naming_itself_and_w
 
 
 def test_a_run_s_requests_wait_for_a_server_that_answered_before_until_the_run_ends_then_its_grace():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     requests = door(clock, seconds=120)
     assert requests.request("reading", lambda **timeout: "first") == "first"
     silent = Silent(clock)
@@ -115,7 +103,7 @@ def test_a_run_s_requests_wait_for_a_server_that_answered_before_until_the_run_e
 
 
 def test_a_paused_server_that_comes_back_is_answered_by_a_retry():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     requests = door(clock, seconds=300)
     requests.request("reading", lambda **timeout: "first")
     silent = Silent(clock, answer_after=1000.0 + 60)  # paused for a minute, longer than the window
@@ -124,14 +112,14 @@ def test_a_paused_server_that_comes_back_is_answered_by_a_retry():
 
 
 def test_an_address_that_never_answered_is_not_waited_for_a_whole_run():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     with pytest.raises(errors.KubeError):
         door(clock, seconds=1800).request("reading", Silent(clock))
     assert clock.now - 1000.0 <= door_rules.WINDOW_SECONDS
 
 
 def test_transient_answers_and_resets_are_retried_and_others_are_not():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     answers = [ApiException(status=503, reason="busy"), ProtocolError("reset"), "ok"]
 
     def flaky(**_timeout):
@@ -160,7 +148,7 @@ def test_transient_answers_and_resets_are_retried_and_others_are_not():
 
 
 def test_an_unretried_request_is_sent_once():
-    clock = Clock()
+    clock = FakeClock(1000.0)
     silent = Silent(clock)
     with pytest.raises(errors.KubeError) as failed:
         door(clock, seconds=600).request("evicting pod ns/bk-0", silent, retry=False, ceiling=3)
