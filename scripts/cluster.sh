@@ -2,6 +2,8 @@
 # The local Kubernetes control plane for the tests and the demo: etcd,
 # kube-apiserver, kube-controller-manager and kube-scheduler built from their Go
 # modules, with kwok simulating three nodes and their kubelets. Loopback only.
+# With BK_NODES=real the cluster's one node is real instead: a kubelet, containerd
+# and runc run every pod from images in a local registry (cluster/node/README.md).
 #
 #   scripts/cluster.sh build    build the binaries when missing (cached, see cluster/README.md)
 #   scripts/cluster.sh up       start the cluster; the last line printed is the KUBECONFIG path
@@ -25,6 +27,11 @@ kubectl="$bin/k8s-v$K8S_VERSION/kubectl"
 export KWOK_WORKDIR="$cache/kwok"
 kubeconfig="$KWOK_WORKDIR/clusters/$name/kubeconfig.yaml"
 started=$SECONDS
+nodes="${BK_NODES:-kwok}"
+case "$nodes" in
+  kwok | real) ;;
+  *) echo "BK_NODES must be kwok (simulated nodes, the default) or real (a kubelet, containerd and runc), got '$nodes'" >&2; exit 2 ;;
+esac
 
 say() { printf '[cluster %4ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
 
@@ -117,12 +124,19 @@ running() {
   [ -f "$kubeconfig" ] && "$kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1
 }
 
+real_node() { [ -d "$cache/run/$name-node" ]; }
+
 up() {
   "$here/cluster/build.sh" all
+  [ "$nodes" = real ] && "$here/cluster/build.sh" node
   if running; then
+    if [ "$nodes" = real ] && ! real_node; then
+      echo "cluster $name runs with kwok nodes: run 'scripts/cluster.sh down' first, or choose another BK_CLUSTER_NAME" >&2
+      exit 1
+    fi
     say "cluster $name is already up"
     keepalive
-    supervise
+    if real_node; then "$here/cluster/node/node.sh" up "$name" "$kubeconfig"; else supervise; fi
     echo "$kubeconfig"
     return
   fi
@@ -135,10 +149,14 @@ up() {
     # Every component listens on loopback only, and nothing is downloaded: all binaries are local.
     printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\noptions:\n'
     printf '  bindAddress: 127.0.0.1\n  kubectlBinary: %s\n  quietPull: true\n' "$kubectl"
+    # A real kubelet is reached at its node's address (logs, exec), never by a hostname nothing resolves.
+    if [ "$nodes" = real ]; then
+      printf 'componentsPatches:\n- name: kube-apiserver\n  extraArgs:\n  - key: kubelet-preferred-address-types\n    value: InternalIP\n'
+    fi
     # The Stages that make the fake kubelets follow registry.yaml.
     python3 "$here/cluster/stages.py" "$here/cluster/registry.yaml" "${ready[@]}"
   } >"$config"
-  say "starting $name (Kubernetes v$K8S_VERSION, kwok v$KWOK_VERSION, etcd v$ETCD_VERSION)"
+  say "starting $name (Kubernetes v$K8S_VERSION, $nodes nodes, etcd v$ETCD_VERSION)"
   KWOK_KUBE_VERSION="v$K8S_VERSION" "$kwokctl" create cluster --name "$name" --runtime binary \
     --kubeconfig "$cache/run/$name-merged.kubeconfig" \
     --kube-apiserver-binary "$bin/k8s-v$K8S_VERSION/kube-apiserver" \
@@ -149,16 +167,23 @@ up() {
     --kube-audit-policy "$here/cluster/audit-policy.yaml" \
     --config "$config" --wait 120s --quiet-pull >&2
   local k=("$kubectl" --kubeconfig "$kubeconfig")
-  say "adding nodes"
-  for node in 1 2 3; do
-    sed "s/NODE_NAME/kwok-node-$node/" "$here/cluster/node.yaml"
-  done | "${k[@]}" apply -f - >&2
-  "${k[@]}" wait --for=condition=Ready node --all --timeout=60s >&2
+  if [ "$nodes" = kwok ]; then
+    say "adding nodes"
+    for node in 1 2 3; do
+      sed "s/NODE_NAME/kwok-node-$node/" "$here/cluster/node.yaml"
+    done | "${k[@]}" apply -f - >&2
+    "${k[@]}" wait --for=condition=Ready node --all --timeout=60s >&2
+  fi
   say "installing the BookkeeperCluster CRD"
   "${k[@]}" apply --server-side -f "$repo/roles/deploy/files/bookkeepercluster-crd.yaml" >&2
   "${k[@]}" wait --for=condition=Established crd/bookkeeperclusters.bookkeeper.pravega.io --timeout=60s >&2
   keepalive
-  supervise
+  if [ "$nodes" = real ]; then
+    mkdir -p "$cache/run/$name-node"
+    "$here/cluster/node/node.sh" up "$name" "$kubeconfig"
+  else
+    supervise
+  fi
   say "cluster $name is up; use: export KUBECONFIG=$kubeconfig"
   echo "$kubeconfig"
 }
@@ -167,6 +192,7 @@ down() {
   local dir="$KWOK_WORKDIR/clusters/$name" pids=() ports=() pid port
   unkeepalive
   unsupervise
+  "$here/cluster/node/node.sh" down "$name"
   if [ -d "$dir" ]; then
     # Remember what the cluster runs and where it listens, to check that nothing stays.
     for pid in "$dir"/pids/*.pid; do [ -f "$pid" ] && pids+=("$(tr -dc 0-9 <"$pid")"); done
@@ -209,7 +235,12 @@ case "${1:-}" in
   down) down ;;
   status) if running; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
   kubectl-path) echo "$kubectl" ;;
-  zookeeper) cat "$real/zookeeper" 2>/dev/null || { echo "no ZooKeeper runs for $name (it starts with the first real bookie)" >&2; exit 1; } ;;
+  zookeeper)
+    if real_node; then
+      "$kubectl" --kubeconfig "$kubeconfig" get pod zookeeper -n bookkeeper-ops-system -o 'jsonpath={.status.podIP}:2181{"\n"}'
+    else
+      cat "$real/zookeeper" 2>/dev/null || { echo "no ZooKeeper runs for $name (it starts with the first real bookie)" >&2; exit 1; }
+    fi ;;
   bookkeeper-lib)
     # shellcheck source=/dev/null
     source "$here/cluster/bookkeeper/versions.env"

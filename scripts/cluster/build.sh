@@ -4,7 +4,11 @@
 # repository (see README.md beside this file). A piece is rebuilt only when its
 # pin (versions.env) or the Go version changes.
 #
-# Usage: build.sh [all|etcd|kwok|k8s|helm|bookkeeper]
+# Usage: build.sh [all|etcd|kwok|k8s|helm|bookkeeper|node]
+#
+# `node` builds the real node (BK_NODES=real): the kubelet, containerd, runc with
+# seccomp, the CNI plugins, crane (registry and image tool) and the pause program,
+# and fetches busybox-static (the images' shell) with `apt-get download`.
 #
 # The module files of the Kubernetes and etcd builds are kept in gomod/<tool>/
 # (go.mod and go.sum only), so a build uses exactly the checked module versions.
@@ -40,7 +44,7 @@ step() { # step WHAT COMMAND...: runs COMMAND, saying every minute that WHAT sti
   return "$rc"
 }
 
-modules() { # modules TOOL SRC MODULE@VERSION GENERATE-FUNCTION: puts go.mod/go.sum for the pin in SRC
+modules() { # modules TOOL SRC MODULE@VERSION GENERATE-FUNCTION [ARG...]: puts go.mod/go.sum for the pin in SRC
   local tool="$1" src="$2" want="$3" generate="$4" kept="$here/gomod/$1"
   mkdir -p "$src"
   if [ -f "$kept/go.mod" ] && grep -qE "^(require )?[[:space:]]*${want%@*} ${want#*@}\$" "$kept/go.mod"; then
@@ -48,13 +52,13 @@ modules() { # modules TOOL SRC MODULE@VERSION GENERATE-FUNCTION: puts go.mod/go.
     return
   fi
   say "$tool: no module files for $want in scripts/cluster/gomod/$tool: making them"
-  (cd "$src" && "$generate")
+  (cd "$src" && "$generate" "${@:5}")
   mkdir -p "$kept"
   cp "$src/go.mod" "$src/go.sum" "$kept/"
   say "$tool: wrote scripts/cluster/gomod/$tool/go.mod and go.sum: commit them with the pin"
 }
 
-gen_k8s() {
+gen_k8s() { # gen_k8s COMMAND...: module files for building those commands of k8s.io/kubernetes
   local upstream
   upstream="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
   # Staging modules at v0.0.0 plus Go's debug defaults, as the upstream module has them.
@@ -66,7 +70,7 @@ gen_k8s() {
     go mod edit -replace="$module=$module@v0.${K8S_VERSION#1.}"
   done
   printf '//go:build tools\n\npackage tools\n\nimport (\n' >tools.go
-  for module in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for module in "$@"; do
     printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$module" >>tools.go
   done
   printf ')\n' >>tools.go
@@ -82,16 +86,22 @@ gen_etcd() {
   rm tools.go
 }
 
+k8s_ldflags() { # the version the Kubernetes binaries report
+  local minor="${K8S_VERSION#1.}"
+  minor="${minor%%.*}"
+  echo "-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+}
+
 build_k8s() {
   local bin="$cache/bin/k8s-v$K8S_VERSION" stamp="k8s v$K8S_VERSION $go_version"
   if fresh "$bin" "$stamp"; then say "kubernetes v$K8S_VERSION: cached in $bin"; return; fi
-  local src="$cache/src/k8s-v$K8S_VERSION" minor="${K8S_VERSION#1.}"
-  minor="${minor%%.*}"
-  modules k8s "$src" "k8s.io/kubernetes@v$K8S_VERSION" gen_k8s
+  local src="$cache/src/k8s-v$K8S_VERSION"
+  modules k8s "$src" "k8s.io/kubernetes@v$K8S_VERSION" gen_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl
   step "kubernetes v$K8S_VERSION: downloading modules (about 0.5 GB when the cache is empty)" \
     bash -c 'cd "$1" && go mod download' _ "$src"
   mkdir -p "$bin"
-  local cmd=k8s.io/kubernetes/cmd ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  local cmd=k8s.io/kubernetes/cmd ldflags
+  ldflags="$(k8s_ldflags)"
   local component
   for component in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     step "kubernetes v$K8S_VERSION: building $component" \
@@ -166,6 +176,103 @@ build_bookkeeper() {
   fetch_jars "$cache/bin/zookeeper-$ZOOKEEPER_VERSION" "zookeeper $ZOOKEEPER_VERSION" zookeeper "zookeeper.version=$ZOOKEEPER_VERSION"
 }
 
+# The real node. Each piece has a directory of its own under bin/, stamped with its pin.
+build_kubelet() {
+  local bin="$cache/bin/kubelet-v$K8S_VERSION" stamp="kubelet v$K8S_VERSION $go_version"
+  if fresh "$bin" "$stamp"; then say "kubelet v$K8S_VERSION: cached in $bin"; return; fi
+  local src="$cache/src/kubelet-v$K8S_VERSION"
+  modules kubelet "$src" "k8s.io/kubernetes@v$K8S_VERSION" gen_k8s kubelet
+  mkdir -p "$bin"
+  step "kubelet v$K8S_VERSION: building (about 4 minutes)" \
+    bash -c 'cd "$1" && go build -mod=readonly -trimpath -tags selinux,notest -ldflags "$2" -o "$3" k8s.io/kubernetes/cmd/kubelet' _ \
+    "$src" "$(k8s_ldflags)" "$bin/kubelet"
+  echo "$stamp" >"$bin/.stamp"
+}
+
+debian() { # debian PACKAGE VERSION DIR: the package's files unpacked into DIR (fetched, never installed)
+  local debs="$cache/debs"
+  mkdir -p "$debs" "$3"
+  if ! ls "$debs/$1_"*.deb >/dev/null 2>&1; then
+    (cd "$debs" && apt-get download "$1=$2" >&2)
+  fi
+  dpkg -x "$(ls "$debs/$1_"*.deb | head -n 1)" "$3"
+}
+
+build_runc() { # with seccomp: containerd gives every sandbox a RuntimeDefault profile
+  local bin="$cache/bin/runc-v$RUNC_VERSION" stamp="runc v$RUNC_VERSION libseccomp $LIBSECCOMP_DEB $go_version"
+  if fresh "$bin" "$stamp"; then say "runc v$RUNC_VERSION: cached in $bin"; return; fi
+  local root="$cache/src/libseccomp-$LIBSECCOMP_DEB"
+  rm -rf "$root"
+  debian libseccomp-dev "$LIBSECCOMP_DEB" "$root"
+  find "$root" -name 'libseccomp.so*' -delete # the static library, so that runc needs nothing on the host
+  local pc
+  pc="$(dirname "$(find "$root" -name libseccomp.pc | head -n 1)")"
+  mkdir -p "$bin"
+  step "runc v$RUNC_VERSION: building with seccomp" \
+    env CGO_ENABLED=1 PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_PATH="$pc" GOBIN="$bin" \
+    go install -trimpath -tags seccomp -ldflags "-s -w -X main.version=$RUNC_VERSION -extldflags -static" \
+    "github.com/opencontainers/runc@v$RUNC_VERSION"
+  echo "$stamp" >"$bin/.stamp"
+}
+
+build_containerd() {
+  local bin="$cache/bin/containerd-v$CONTAINERD_VERSION" stamp="containerd v$CONTAINERD_VERSION $go_version"
+  if fresh "$bin" "$stamp"; then say "containerd v$CONTAINERD_VERSION: cached in $bin"; return; fi
+  mkdir -p "$bin"
+  local tool
+  for tool in containerd containerd-shim-runc-v2 ctr; do
+    step "containerd v$CONTAINERD_VERSION: building $tool" \
+      env GOBIN="$bin" go install -trimpath -tags "no_btrfs no_devmapper no_zfs" \
+      -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION" \
+      "github.com/containerd/containerd/v2/cmd/$tool@v$CONTAINERD_VERSION"
+  done
+  echo "$stamp" >"$bin/.stamp"
+}
+
+build_cni() {
+  local bin="$cache/bin/cni-v$CNI_PLUGINS_VERSION" stamp="cni plugins v$CNI_PLUGINS_VERSION $go_version"
+  if fresh "$bin" "$stamp"; then say "CNI plugins v$CNI_PLUGINS_VERSION: cached in $bin"; return; fi
+  mkdir -p "$bin"
+  step "CNI plugins v$CNI_PLUGINS_VERSION: building bridge, host-local and loopback" \
+    env GOBIN="$bin" go install -trimpath -ldflags "-s -w" \
+    "github.com/containernetworking/plugins/plugins/main/bridge@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION"
+  echo "$stamp" >"$bin/.stamp"
+}
+
+build_crane() {
+  local bin="$cache/bin/crane-v$CRANE_VERSION" stamp="crane v$CRANE_VERSION $go_version"
+  if fresh "$bin" "$stamp"; then say "crane v$CRANE_VERSION: cached in $bin"; return; fi
+  mkdir -p "$bin"
+  step "crane v$CRANE_VERSION: building" \
+    env GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/crane@v$CRANE_VERSION"
+  echo "$stamp" >"$bin/.stamp"
+}
+
+build_image_parts() { # the pause program (the kubelet's own source) and a static shell for the images
+  local bin="$cache/bin/image-parts" stamp="pause k8s v$K8S_VERSION busybox $BUSYBOX_DEB"
+  if fresh "$bin" "$stamp"; then say "pause and busybox: cached in $bin"; return; fi
+  rm -rf "$bin" && mkdir -p "$bin"
+  (cd "$cache/src/k8s-v$K8S_VERSION" && go mod download "k8s.io/kubernetes@v$K8S_VERSION")
+  gcc -Os -static -o "$bin/pause" "$GOMODCACHE/k8s.io/kubernetes@v$K8S_VERSION/build/pause/linux/pause.c"
+  debian busybox-static "$BUSYBOX_DEB" "$bin/busybox-deb"
+  cp "$bin/busybox-deb/bin/busybox" "$bin/busybox"
+  rm -rf "$bin/busybox-deb"
+  say "pause and busybox: ready in $bin"
+  echo "$stamp" >"$bin/.stamp"
+}
+
+build_node() {
+  build_k8s
+  build_kubelet
+  build_runc
+  build_containerd
+  build_cni
+  build_crane
+  build_image_parts
+}
+
 what="${1:-all}"
 case "$what" in
   all) build_etcd; build_kwok; build_k8s; build_helm; build_bookkeeper ;;
@@ -174,6 +281,7 @@ case "$what" in
   helm) build_helm ;;
   kwok) build_kwok ;;
   k8s) build_k8s ;;
-  *) echo "usage: build.sh [all|etcd|kwok|k8s|helm|bookkeeper]" >&2; exit 2 ;;
+  node) build_node ;;
+  *) echo "usage: build.sh [all|etcd|kwok|k8s|helm|bookkeeper|node]" >&2; exit 2 ;;
 esac
 say "binaries ready under $cache/bin (${SECONDS}s)"

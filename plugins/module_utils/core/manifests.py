@@ -6,7 +6,9 @@ The layout follows the Pravega BookKeeper operator: a StatefulSet
 ``<name>-bookie`` with the OnDelete strategy (pods are replaced only when the
 rollout evicts them), a headless Service, a ConfigMap of environment
 variables read through envFrom, and a PodDisruptionBudget. Each pod carries
-the ``bookkeeper.version`` annotation that records its version.
+the ``bookkeeper.version`` annotation that records its version. With
+``spec.storage`` (the Pravega operator's field) each bookie keeps its journal,
+ledgers and index on claims of its own, found again by its replacement.
 """
 
 __metaclass__ = type
@@ -15,6 +17,13 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import resourc
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.resource import repository, spec_replicas
 
 BOOKIE_PORT = 3181
+# spec.storage's claim templates, the volume each one names, and where the bookie finds it (as in the
+# Pravega image: /bk/journal, /bk/ledgers, /bk/index).
+STORAGE = (
+    ("journalVolumeClaimTemplate", "journal", "/bk/journal"),
+    ("ledgerVolumeClaimTemplate", "ledger", "/bk/ledgers"),
+    ("indexVolumeClaimTemplate", "index", "/bk/index"),
+)
 DEFAULT_JVM = {
     "memoryOpts": ["-Xms1g", "-XX:MaxDirectMemorySize=1g"],
     "gcOpts": ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"],
@@ -38,7 +47,9 @@ _SPEC_TYPES = {
     ("image", "imageSpec"): dict,
     ("image", "imageSpec", "repository"): str,
     ("image", "imageSpec", "pullPolicy"): str,
+    ("storage",): dict,
 }
+_SPEC_TYPES.update({("storage", template): dict for template, _, _ in STORAGE})
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "a mapping"}
 
 
@@ -88,6 +99,8 @@ def config_map(cr, version):
         "BK_useHostNameAsBookieID": "false" if versions.compare(version, "0.5.0") < 0 else "true",
         "BK_autoRecoveryDaemonEnabled": "true" if spec.get("autoRecovery", True) else "false",
         "BK_lostBookieRecoveryDelay": "60",
+        # A root of its own in the ZooKeeper clusters may share; options.zkLedgersRootPath sets another.
+        "BK_zkLedgersRootPath": "/%s-%s" % (cr["metadata"]["namespace"], name),
     }
     for key, value in sorted((spec.get("options") or {}).items()):
         data["BK_%s" % key] = str(value)
@@ -145,7 +158,7 @@ def statefulset(cr, version):
     name = cr["metadata"]["name"]
     image_spec = (spec.get("image") or {}).get("imageSpec") or {}
     resources = spec.get("resources") or {"requests": {"cpu": "100m", "memory": "256Mi"}}
-    return {
+    workload = {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": {
@@ -187,6 +200,16 @@ def statefulset(cr, version):
             },
         },
     }
+    storage = spec.get("storage") or {}
+    claims = [(template, volume, path) for template, volume, path in STORAGE if storage.get(template)]
+    if claims:
+        workload["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+            {"name": volume, "mountPath": path} for _, volume, path in claims
+        ]
+        workload["spec"]["volumeClaimTemplates"] = [
+            {"metadata": {"name": volume}, "spec": storage[template]} for template, volume, _ in claims
+        ]
+    return workload
 
 
 def workload(cr, version):
