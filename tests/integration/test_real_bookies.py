@@ -1,8 +1,10 @@
-"""Upgrades and rollbacks on real bookies (scripts/cluster/supervisor.py), with a writer that counts every entry.
+"""Upgrades and rollbacks on real bookies on a real node, with a writer that counts every entry.
 
-Each pod of a ``*-real`` image of scripts/cluster/registry.yaml runs a real BookKeeper bookie in a network
-namespace of its own; the writer (scripts/cluster/bookkeeper/Writer.java) writes with ensemble 3, write quorum 2
-and ack quorum 2 during the rollout and reads every acknowledged entry back at the end.
+The tests start a cluster of their own with BK_NODES=real: a kubelet, containerd and runc run each pod of a
+``*-real`` image of scripts/cluster/registry.yaml, a real BookKeeper bookie whose readiness is the pod template's
+own probe, and their ZooKeeper as a pod. Each bookie keeps its journal and ledgers on claims of its own.
+The writer (scripts/cluster/bookkeeper/Writer.java) writes with ensemble 3, write quorum 2 and ack quorum 2
+during the rollout and reads every acknowledged entry back at the end.
 """
 
 import json
@@ -10,15 +12,17 @@ import pathlib
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.support import clusters
-from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
-from ansible_collections.bookkeeper.ops.tests.support.planes import Plane
+from ansible_collections.bookkeeper.ops.tests.support import clusters, planes, pod_processes
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, create_namespace, get_json
+from ansible_collections.bookkeeper.ops.tests.support.service_accounts import OPERATOR, service_account_kubeconfig
 from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
 from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
 
@@ -28,16 +32,53 @@ CRASHING = "0.17.1-real-crash"  # BookKeeper 4.17.2 configured with a ledger sto
 MISSING = "0.17.0-real-missing"  # no such image
 RELEASES = {OLD: "4.16.6", NEW: "4.17.2", CRASHING: "4.17.2"}
 NAME = "bk"
-SESSION_PLANE = Plane()  # where the bookies run; it also runs their ZooKeeper
+REAL_PLANE = planes.Plane("bookkeeper-ops-real", nodes="real")  # its node runs the bookies and their ZooKeeper
 REPLICAS = 4
 WRITER = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "cluster" / "bookkeeper" / "Writer.java"
+# Each bookie's journal and ledgers on claims of its own, kept when the rollout replaces its pod.
+CLAIM = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+STORAGE = {"journalVolumeClaimTemplate": CLAIM, "ledgerVolumeClaimTemplate": CLAIM}
+# Small heaps: four bookies, ZooKeeper and the writer beside the control plane on 2 cores.
+SMALL_JVM = {
+    "memoryOpts": ["-Xms32m", "-Xmx160m", "-XX:MaxDirectMemorySize=128m"],
+    "gcOpts": ["-XX:+UseSerialGC"],
+    "gcLoggingOpts": [],
+    "extraOpts": ["-XX:TieredStopAtLevel=1", "-Xss512k"],
+}
+
+
+@pytest.fixture(scope="module")
+def kubeconfig():
+    """The real-node cluster of this module, removed after it unless it ran before or BK_KEEP_CLUSTER=1."""
+    with planes.running(REAL_PLANE) as plane:
+        yield plane.kubeconfig
+
+
+@pytest.fixture(scope="module")
+def kubectl(kubeconfig):
+    return Kubectl(kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def client(kubeconfig, kubectl, tmp_path_factory):
+    """Least privilege, as for the tests on simulated nodes."""
+    path = tmp_path_factory.mktemp("operator") / "kubeconfig.yaml"
+    path, _token = service_account_kubeconfig(kubectl, kubeconfig, path, OPERATOR, ["bookkeeper-ops"])
+    return connection.api_client({"kubeconfig": path}, environ={})
+
+
+@pytest.fixture
+def namespace(kubectl):
+    name = create_namespace(kubectl, "bk-real-%s" % uuid.uuid4().hex[:6])
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false")
 
 
 @pytest.fixture(scope="module")
 def writer_classes(kubeconfig, tmp_path_factory):
     """Writer.java compiled once against the newest release's client (javac on every start costs seconds)."""
     out = tmp_path_factory.mktemp("writer")
-    lib = SESSION_PLANE.script("bookkeeper-lib", RELEASES[NEW])
+    lib = REAL_PLANE.script("bookkeeper-lib", RELEASES[NEW])
     subprocess.run(["javac", "-nowarn", "-cp", lib + "/*", "-d", str(out), str(WRITER)], check=True)
     return lib, out
 
@@ -55,7 +96,7 @@ class Writer:
             "%s/*:%s" % (lib, out),
             "Writer",
             "--zookeeper",
-            SESSION_PLANE.script("zookeeper"),
+            REAL_PLANE.script("zookeeper"),
             "--root",
             "/%s-%s" % (namespace, NAME),
             *options,
@@ -86,46 +127,34 @@ class Writer:
 
 
 def deploy(client, namespace, version=OLD, replicas=REPLICAS, **spec):
-    # Real bookies start a JVM each: more time than the simulated ones.
-    return clusters.deploy(client, namespace, replicas=replicas, version=version, timeout=240, **spec)
+    # Real bookies start a JVM each and pass the template's probe after 20 s: more time than simulated ones.
+    spec = dict({"zookeeperUri": REAL_PLANE.script("zookeeper"), "storage": STORAGE, "jvmOptions": SMALL_JVM}, **spec)
+    return clusters.deploy(client, namespace, replicas=replicas, version=version, timeout=300, **spec)
 
 
 def bookie_pods(kubectl, namespace):
     return get_json(kubectl, "pods", "-n", namespace, "-l", "bookkeeper_cluster=%s" % NAME)["items"]
 
 
-def running_releases(namespace):
-    """The BookKeeper release each running bookie JVM of ``namespace`` was started from, by pod name."""
-    found = {}
-    for cmdline in pathlib.Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        text = [a.decode(errors="replace") for a in argv]
-        if "org.apache.bookkeeper.server.Main" not in text:
-            continue
-        conf = pathlib.Path(text[text.index("--conf") + 1]).name
-        if conf.startswith(namespace + "_"):
-            classpath = text[text.index("-cp") + 1]
-            found[conf[len(namespace) + 1 : -len(".conf")]] = classpath.rsplit("/bookkeeper-", 1)[1].split("/")[0]
-    return found
+def running_releases(kubectl, namespace):
+    """The BookKeeper release of each running bookie JVM of ``namespace``, by pod name."""
+    return {pod: jvm["release"] for pod, jvm in pod_processes.jvms(kubectl, namespace).items()}
 
 
-def data_plane_rss(namespace):
+def data_plane_rss(kubectl, namespace):
     """Resident memory (MB) of the bookie JVMs of ``namespace`` and of ZooKeeper."""
-    sizes = {"bookies": 0, "zookeeper": 0}
-    for status in pathlib.Path("/proc").glob("[0-9]*/status"):
-        try:
-            cmdline = (status.parent / "cmdline").read_bytes().decode(errors="replace")
-            rss = [line for line in status.read_text().splitlines() if line.startswith("VmRSS:")]
-        except OSError:
-            continue
-        if rss and "/%s_" % namespace in cmdline and "org.apache.bookkeeper.server.Main" in cmdline:
-            sizes["bookies"] += int(rss[0].split()[1]) // 1024
-        elif rss and "ZooKeeperServerMain" in cmdline and "/%s-real/" % SESSION_PLANE.name in cmdline:
-            sizes["zookeeper"] += int(rss[0].split()[1]) // 1024
-    return sizes
+    return {
+        "bookies": sum(jvm["rss_mb"] for jvm in pod_processes.jvms(kubectl, namespace).values()),
+        "zookeeper": sum(
+            jvm["rss_mb"]
+            for jvm in pod_processes.jvms(kubectl, "bookkeeper-ops-system", pod_processes.ZOOKEEPER_MAIN).values()
+        ),
+    }
+
+
+def claims(kubectl, namespace):
+    """Claim name -> uid of the bookies' claims."""
+    return {c["metadata"]["name"]: c["metadata"]["uid"] for c in get_json(kubectl, "pvc", "-n", namespace)["items"]}
 
 
 def assert_nothing_lost(report):
@@ -136,14 +165,15 @@ def assert_nothing_lost(report):
 
 def test_upgrade_between_real_releases_with_the_writer_running(client, kubectl, namespace, writer_classes):
     api = deploy(client, namespace)
-    assert running_releases(namespace) == {"%s-bookie-%d" % (NAME, i): "4.16.6" for i in range(REPLICAS)}
-    ips = {pod["metadata"]["name"]: pod["status"]["podIP"] for pod in bookie_pods(kubectl, namespace)}
+    assert running_releases(kubectl, namespace) == {"%s-bookie-%d" % (NAME, i): "4.16.6" for i in range(REPLICAS)}
+    kept = claims(kubectl, namespace)
+    assert len(kept) == 2 * REPLICAS, kept
     writer = Writer(writer_classes, namespace)
     rest_from, rest_acked = time.monotonic(), writer.acked()
     time.sleep(10)  # writing at rest, for the throughput figure
     started, rest_acked = time.monotonic(), writer.acked() - rest_acked
     at_rest = rest_acked / (started - rest_from)
-    memory = data_plane_rss(namespace)
+    memory = data_plane_rss(kubectl, namespace)
     with BookieWatch(client, namespace, NAME, REPLICAS) as watch:
         before = writer.acked()
         result = operations.upgrade(api, version=NEW, options=RolloutOptions(wait=True, timeout=300))
@@ -155,9 +185,9 @@ def test_upgrade_between_real_releases_with_the_writer_running(client, kubectl, 
     assert all(len(uids) == 2 for uids in watch.uids.values()), "each bookie is replaced exactly once"
     pods = bookie_pods(kubectl, namespace)
     assert sorted(p["spec"]["containers"][0]["image"] for p in pods) == ["pravega/bookkeeper:%s" % NEW] * REPLICAS
-    assert running_releases(namespace) == {"%s-bookie-%d" % (NAME, i): "4.17.2" for i in range(REPLICAS)}
-    # A replaced bookie keeps its address and its volume: the same bookie id, with its ledgers.
-    assert {p["metadata"]["name"]: p["status"]["podIP"] for p in pods} == ips
+    assert running_releases(kubectl, namespace) == {"%s-bookie-%d" % (NAME, i): "4.17.2" for i in range(REPLICAS)}
+    # A replaced bookie keeps its claims: the same bookie id (its pod name), with its journal and ledgers.
+    assert claims(kubectl, namespace) == kept
     print(
         "rollout of %d real bookies: %.1f s (%.1f s per bookie); writer: %.0f entries/s at rest, %.0f during the "
         "rollout, longest stall %d ms, %d lost; data plane RSS before the rollout: %s"
@@ -173,8 +203,8 @@ def failed(call):
 
 def roll_back(api, kubectl, namespace):
     kubectl("patch", "bk", NAME, "-n", namespace, "--type=merge", "-p", json.dumps({"spec": {"version": OLD}}))
-    operations.rollback(api, options=RolloutOptions(wait=True, timeout=240))
-    assert running_releases(namespace) == {"%s-bookie-%d" % (NAME, i): "4.16.6" for i in range(REPLICAS)}
+    operations.rollback(api, options=RolloutOptions(wait=True, timeout=300))
+    assert running_releases(kubectl, namespace) == {"%s-bookie-%d" % (NAME, i): "4.16.6" for i in range(REPLICAS)}
 
 
 def test_failed_upgrades_rolled_back_with_the_writer_running(client, kubectl, namespace, writer_classes):
@@ -204,21 +234,34 @@ def test_failed_upgrades_rolled_back_with_the_writer_running(client, kubectl, na
     assert watch.most_down <= 1, "two bookies were down at once"
 
 
-def extra_bookie(namespace):
-    """A bookie of the same BookKeeper cluster that is not one of the StatefulSet's pods."""
-    return {
+def extra_bookie():
+    """A bookie of the same BookKeeper cluster (its ConfigMap) that is not one of the StatefulSet's pods.
+
+    Its claim outlives it, so that it comes back as the same bookie, with its ledgers.
+    """
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "outside"}, "spec": CLAIM}
+    pod = {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {
-            "name": "outside",
-            "namespace": namespace,
-            "annotations": {"bookkeeper-ops.local/bookkeeper-cluster": NAME},
-        },
+        "metadata": {"name": "outside"},
         "spec": {
             "terminationGracePeriodSeconds": 10,
-            "containers": [{"name": "bookie", "image": "pravega/bookkeeper:%s" % OLD}],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "outside"}}],
+            "containers": [
+                {
+                    "name": "bookie",
+                    "image": "pravega/bookkeeper:%s" % OLD,
+                    "envFrom": [{"configMapRef": {"name": "%s-bookie" % NAME}}],
+                    "volumeMounts": [
+                        {"name": "data", "mountPath": "/bk/journal", "subPath": "journal"},
+                        {"name": "data", "mountPath": "/bk/ledgers", "subPath": "ledgers"},
+                    ],
+                    "readinessProbe": {"httpGet": {"path": "/heartbeat", "port": 8000}, "periodSeconds": 2},
+                }
+            ],
         },
     }
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [claim, pod]})
 
 
 def gate(api, asked="bk-bookie-1"):
@@ -231,7 +274,7 @@ def test_the_health_gate_holds_the_rollout_while_ledgers_are_under_replicated(
 ):
     # The auditor marks the ledgers of a bookie that is gone for 5 s.
     api = deploy(client, namespace, options={"lostBookieRecoveryDelay": "5"})
-    kubectl("apply", "-f", "-", stdin=json.dumps(extra_bookie(namespace)))
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=extra_bookie())
     wait_for(
         "the bookie outside the StatefulSet to be Ready",
         lambda: (
@@ -283,7 +326,7 @@ def test_the_health_gate_holds_the_rollout_while_ledgers_are_under_replicated(
     [condition] = failing()
     assert condition["reason"] == "UnderReplicatedLedgers" and "under-replicated ledger(s)" in condition["message"]
 
-    kubectl("apply", "-f", "-", stdin=json.dumps(extra_bookie(namespace)))  # the bookie is back
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=extra_bookie())  # the bookie is back
     wait_for("the gate to let the rollout go on", lambda: NEW in step(), timeout=180, interval=2)
     assert not failing()
     kubectl("delete", "pod", "outside", "-n", namespace, "--wait=false")

@@ -16,13 +16,17 @@ from ansible_collections.bookkeeper.ops.tests.support.paths import CLUSTER_SH
 class Plane:
     """One local control plane; ``name`` None is BK_CLUSTER_NAME's, or the script's default.
 
-    ``pod_ready_seconds`` sets BK_POD_READY_SECONDS, how long its pods take to become Ready. ``kubeconfig`` and
-    ``kubectl`` are known once ``up()`` ran.
+    ``pod_ready_seconds`` sets BK_POD_READY_SECONDS, how long its pods take to become Ready; ``nodes`` sets
+    BK_NODES (``real`` for a real kubelet, containerd and runc; the default is kwok's simulated nodes).
+    ``kubeconfig`` and ``kubectl`` are known once ``up()`` ran.
     """
 
-    def __init__(self, name=None, pod_ready_seconds=None):
+    def __init__(self, name=None, pod_ready_seconds=None, nodes=None):
         self.env = dict(os.environ)
         self.env.pop("BK_KUBECONFIG", None)  # it would point scripts/cluster.sh at another cluster
+        self.env.pop("BK_NODES", None)
+        if nodes:
+            self.env["BK_NODES"] = nodes
         if name:
             self.env["BK_CLUSTER_NAME"] = name
         if pod_ready_seconds is not None:
