@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The demo's story on real bookies (`make demo-real`): four BookKeeper 4.16.6 bookies, a writer that
-# counts every entry, an upgrade to an image that does not exist, its rollback, then the upgrade to
-# BookKeeper 4.17.2; the writer then reads everything back and says what was lost.
+# The demo's story on real bookies on a real node (`make demo-real`): four BookKeeper 4.16.6 bookies run by
+# a kubelet, containerd and runc, a writer that counts every entry, an upgrade to an image that does not
+# exist, its rollback, then the upgrade to BookKeeper 4.17.2; the writer then reads everything back and
+# says what was lost.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
 export PATH="$repo/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$repo/build/links" ANSIBLE_NOCOLOR=1
+export BK_NODES=real BK_CLUSTER_NAME="${BK_CLUSTER_NAME:-bookkeeper-ops-real}"
 mkdir -p build/links/ansible_collections/bookkeeper build/writer
 ln -sfn "$repo" build/links/ansible_collections/bookkeeper/ops
 namespace="${BK_DEMO_NAMESPACE:-bookkeeper-demo-real}"
@@ -16,16 +18,21 @@ target=0.17.0-real    # BookKeeper 4.17.2
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "Starting the local control plane and fetching BookKeeper and ZooKeeper (first run: a few minutes)"
+step "Starting the local cluster and its real node, building its images (first run: about 15 minutes)"
 export KUBECONFIG
 KUBECONFIG="$(scripts/cluster.sh up)"
 kubectl() { scripts/cluster.sh kubectl "$@"; }
 kubectl create namespace "$namespace" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl delete bk "$cluster" -n "$namespace" --ignore-not-found --wait=true >/dev/null
 playbook() { ansible-playbook -i localhost, "playbooks/$1.yml" -e cluster="$cluster" -e cluster_namespace="$namespace" "${@:2}"; }
+# Each bookie keeps its journal and ledgers on claims of its own; small heaps, to fit beside the control plane.
+data_plane='{"storage": {"journalVolumeClaimTemplate": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+  "ledgerVolumeClaimTemplate": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+  "jvm_options": {"memoryOpts": ["-Xms32m", "-Xmx160m", "-XX:MaxDirectMemorySize=128m"], "gcOpts": ["-XX:+UseSerialGC"],
+  "gcLoggingOpts": [], "extraOpts": ["-XX:TieredStopAtLevel=1", "-Xss512k"]}}'
 
 step "Deploying 4 real bookies at $stable"
-playbook deploy -e version="$stable" -e replicas=4
+playbook deploy -e version="$stable" -e replicas=4 -e zookeeper_uri="$(scripts/cluster.sh zookeeper)" -e "$data_plane"
 kubectl get pods -n "$namespace" -o wide
 
 step "Starting the writer: ensemble 3, write quorum 2, ack quorum 2"
@@ -64,10 +71,11 @@ python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["lost"] != 0)
 
 step "Explore and clean up"
 cat <<TEXT
-Each bookie is a real process in a network namespace of its own, at its pod's IP:
-  export KUBECONFIG=$KUBECONFIG
-  scripts/cluster.sh kubectl get pods -n $namespace -o wide
+Each bookie is a container of the real node (containerd, runc), at its pod's IP:
+  export KUBECONFIG=$KUBECONFIG BK_NODES=real BK_CLUSTER_NAME=$BK_CLUSTER_NAME
+  scripts/cluster.sh kubectl get nodes -o wide
+  scripts/cluster.sh kubectl get pods,pvc -n $namespace -o wide
   scripts/cluster.sh kubectl get --raw /api/v1/namespaces/$namespace/pods/$cluster-bookie-0:8000/proxy/api/v1/bookie/state
 Tear it down with:
-  make cluster-down
+  BK_CLUSTER_NAME=$BK_CLUSTER_NAME scripts/cluster.sh down
 TEXT

@@ -63,7 +63,7 @@ start_registry() {
   if pid_alive "$node/registry.pid" "registry serve" >/dev/null; then return; fi
   local port
   # The same port as before, if the node ran: containerd's configuration names it.
-  port="$(sed -n 's/^localhost://p' "$node/registry" 2>/dev/null)"
+  port="$(sed -n 's/^localhost://p' "$node/registry" 2>/dev/null || true)"
   [ -n "$port" ] || port="$(free_port)"
   mkdir -p "$cache/registry"
   # Blobs are kept on disk across clusters; tags live in the registry's memory and are pushed at each start.
