@@ -14,6 +14,7 @@ its limit; a pod on a cordoned node; a container whose readiness probe always fa
 """
 
 import argparse
+import datetime
 import json
 import pathlib
 import sys
@@ -69,25 +70,25 @@ def pod(name, spec):
     }
 
 
-def record(kubectl, namespace, timelines, created, seconds):
-    """Every distinct status of each pod for ``seconds``, polled twice a second, added to ``timelines``
-    as [{"at": seconds since ``created``, "status": ...}]."""
+def record(kubectl, namespace, cases_seen, seconds):
+    """Every distinct status of each pod for ``seconds``, polled twice a second, added to ``cases_seen``:
+    pod name -> {"creationTimestamp", "timeline": [{"at": seconds since creation, "now": when seen, "status"}]}."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         for item in get_json(kubectl, "pods", "-n", namespace)["items"]:
-            name = item["metadata"]["name"]
-            created.setdefault(name, time.monotonic())
+            created = item["metadata"]["creationTimestamp"]
+            case = cases_seen.setdefault(item["metadata"]["name"], {"creationTimestamp": created, "timeline": []})
             status = item.get("status") or {}
-            seen = timelines.setdefault(name, [])
-            if not seen or seen[-1]["status"] != status:
-                seen.append({"at": round(time.monotonic() - created[name], 1), "status": status})
+            if not case["timeline"] or case["timeline"][-1]["status"] != status:
+                at = (now - datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))).total_seconds()
+                case["timeline"].append({"at": at, "now": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "status": status})
         time.sleep(0.5)
-    return timelines
 
 
 def first_reasons(timeline):
     shown = {}
-    for entry in timeline:
+    for entry in timeline["timeline"]:
         for status in entry["status"].get("containerStatuses") or ():
             for key in ("waiting", "terminated"):
                 reason = ((status.get("state") or {}).get(key) or {}).get("reason")
@@ -111,7 +112,7 @@ def main(argv=None):
         node = get_json(kubectl, "nodes")["items"][0]["metadata"]["name"]
         kubelet = get_json(kubectl, "nodes")["items"][0]["status"]["nodeInfo"]
         namespace = create_namespace(kubectl, "kubelet-statuses-%s" % uuid.uuid4().hex[:6])
-        timelines, created = {}, {}
+        timelines = {}
         try:
             specs = cases(plane.script("zookeeper"))
             cordoned = "unschedulable-cordoned"
@@ -119,12 +120,12 @@ def main(argv=None):
             kubectl("cordon", node)
             try:
                 kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(pod(cordoned, specs.pop(cordoned))))
-                record(kubectl, namespace, timelines, created, 15)
+                record(kubectl, namespace, timelines, 15)
             finally:
                 kubectl("uncordon", node)
             for name, spec in specs.items():
                 kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(pod(name, spec)))
-            record(kubectl, namespace, timelines, created, args.seconds)
+            record(kubectl, namespace, timelines, args.seconds)
         finally:
             kubectl("delete", "namespace", namespace, "--wait=false")
     FIXTURE.write_text(

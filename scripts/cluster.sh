@@ -12,7 +12,7 @@
 #   scripts/cluster.sh kubectl ARGS   the built kubectl on this cluster (or on BK_KUBECONFIG)
 #   scripts/cluster.sh kubectl-path   where the built kubectl is
 #   scripts/cluster.sh helm-path      where the built helm client is
-#   scripts/cluster.sh zookeeper      the ZooKeeper of the real bookies (host:port), once one runs
+#   scripts/cluster.sh zookeeper      the ZooKeeper of the real bookies (IP:port), on a BK_NODES=real cluster
 #   scripts/cluster.sh bookkeeper-lib RELEASE   the classpath directory of a fetched BookKeeper release
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,28 +34,6 @@ case "$nodes" in
 esac
 
 say() { printf '[cluster %4ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
-
-# The real data plane: scripts/cluster/supervisor.py runs the bookies of pods whose image has
-# `behaviour: bookie` in registry.yaml, and their ZooKeeper, in network namespaces of their own.
-real="$cache/run/$name-real"
-
-supervisor_pid() {
-  local pid
-  pid="$(cat "$real/supervisor.pid" 2>/dev/null)" || return 1
-  [ -e "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "supervisor.py --name $name " && echo "$pid"
-}
-
-supervise() {
-  if supervisor_pid >/dev/null; then return; fi
-  # shellcheck source=/dev/null
-  source "$here/cluster/bookkeeper/versions.env"
-  mkdir -p "$real"
-  say "starting the supervisor of real bookies (log: $real/supervisor.log)"
-  setsid python3 "$here/cluster/supervisor.py" --name "$name" --kubeconfig "$kubeconfig" \
-    --registry "$here/cluster/registry.yaml" --cache "$bin" --state "$real" --zookeeper "$ZOOKEEPER_VERSION" \
-    </dev/null >>"$real/supervisor.log" 2>&1 &
-  echo $! >"$real/supervisor.pid"
-}
 
 # The control plane's keeper: scripts/cluster/keepalive.py starts kube-controller-manager and kube-scheduler again
 # when they exit, as a real control plane's supervisor does (they exit when the API server pauses past their
@@ -82,44 +60,6 @@ unkeepalive() {
   rm -f "$cache/run/$name-keepalive.pid"
 }
 
-data_plane_pids() { # the JVMs of this data plane (the pattern's brackets keep grep from finding itself)
-  { grep -l -- "jdk[.]net[.]hosts[.]file=$real/hosts" /proc/[0-9]*/cmdline 2>/dev/null || true; } | cut -d/ -f3
-}
-
-unsupervise() { # stops the supervisor (it stops its JVMs and removes its namespaces), then checks
-  local pid deadline subnet left
-  if pid="$(supervisor_pid)"; then
-    kill "$pid"
-    deadline=$((SECONDS + 60))
-    while [ -e "/proc/$pid" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-    [ -e "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null
-  fi
-  [ -d "$real" ] || return 0
-  # Whatever a killed supervisor left: processes of this data plane, by pid, then namespaces and links.
-  for pid in $(data_plane_pids); do
-    say "stopping leftover data plane process $pid"
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  for ns in $(ip netns list 2>/dev/null | awk -v p="bk-$name-" 'index($1, p) == 1 {print $1}'); do ip netns del "$ns"; done
-  subnet="$(cat "$real/subnet" 2>/dev/null)" || subnet=""
-  if [ -n "$subnet" ]; then
-    for link in $(ip -o link show 2>/dev/null | awk -F': ' -v p="bkr$subnet" '{sub(/@.*/, "", $2)} index($2, p) == 1 && ($2 == p || substr($2, length(p) + 1, 1) == "v") {print $2}'); do
-      ip link del "$link" 2>/dev/null || true
-    done
-  fi
-  sleep 0.5
-  left="$(data_plane_pids | tr '\n' ' ')"
-  left="$left$(ip netns list 2>/dev/null | awk -v p="bk-$name-" 'index($1, p) == 1 {printf " netns %s", $1}')"
-  if [ -n "$subnet" ]; then
-    left="$left$(ip -o link show 2>/dev/null | awk -F': ' -v p="bkr$subnet" '{sub(/@.*/, "", $2)} index($2, p) == 1 && ($2 == p || substr($2, length(p) + 1, 1) == "v") {printf " link %s", $2}')"
-  fi
-  if [ -n "${left// /}" ]; then
-    say "the real data plane left:$left"
-    return 1
-  fi
-  say "real data plane stopped (no process, namespace or link left)"
-}
-
 running() {
   [ -f "$kubeconfig" ] && "$kubectl" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1
 }
@@ -136,7 +76,7 @@ up() {
     fi
     say "cluster $name is already up"
     keepalive
-    if real_node; then "$here/cluster/node/node.sh" up "$name" "$kubeconfig"; else supervise; fi
+    if real_node; then "$here/cluster/node/node.sh" up "$name" "$kubeconfig"; fi
     echo "$kubeconfig"
     return
   fi
@@ -181,8 +121,6 @@ up() {
   if [ "$nodes" = real ]; then
     mkdir -p "$cache/run/$name-node"
     "$here/cluster/node/node.sh" up "$name" "$kubeconfig"
-  else
-    supervise
   fi
   say "cluster $name is up; use: export KUBECONFIG=$kubeconfig"
   echo "$kubeconfig"
@@ -191,7 +129,6 @@ up() {
 down() {
   local dir="$KWOK_WORKDIR/clusters/$name" pids=() ports=() pid port
   unkeepalive
-  unsupervise
   "$here/cluster/node/node.sh" down "$name"
   if [ -d "$dir" ]; then
     # Remember what the cluster runs and where it listens, to check that nothing stays.
@@ -236,11 +173,8 @@ case "${1:-}" in
   status) if running; then echo "up: $kubeconfig"; else echo "down"; exit 1; fi ;;
   kubectl-path) echo "$kubectl" ;;
   zookeeper)
-    if real_node; then
-      "$kubectl" --kubeconfig "$kubeconfig" get pod zookeeper -n bookkeeper-ops-system -o 'jsonpath={.status.podIP}:2181{"\n"}'
-    else
-      cat "$real/zookeeper" 2>/dev/null || { echo "no ZooKeeper runs for $name (it starts with the first real bookie)" >&2; exit 1; }
-    fi ;;
+    real_node || { echo "no ZooKeeper runs on $name: real bookies and their ZooKeeper run on a BK_NODES=real cluster" >&2; exit 1; }
+    "$kubectl" --kubeconfig "$kubeconfig" get pod zookeeper -n bookkeeper-ops-system -o 'jsonpath={.status.podIP}:2181{"\n"}' ;;
   bookkeeper-lib)
     # shellcheck source=/dev/null
     source "$here/cluster/bookkeeper/versions.env"

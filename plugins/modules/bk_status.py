@@ -134,7 +134,7 @@ cluster:
         - Each pod has name, version, image, ready, terminating, waiting_reason, fault and fault_in_grace.
         - C(fault) is judged as an upgrade or rollback judges it, so a pod shown with a fault is one that fails a
           rollout now. C(fault_in_grace) names a fault the pod shows that fails a rollout only if it lasts (a first
-          C(ErrImagePull) for 10 s, C(Unschedulable) for 60 s).
+          C(ErrImagePull) for 30 s, C(Unschedulable) for 60 s).
       type: list
       elements: dict
     reconcile:

@@ -25,8 +25,9 @@ import sys
 
 import yaml
 
-# "bookie": a real bookie process that scripts/cluster/supervisor.py runs and reports; no Stage selects such pods.
 BEHAVIOURS = ("ready", "never-ready", "crash", "bookie")
+# A real bookie runs only on a real node (BK_NODES=real); on simulated nodes its image is simply ready.
+SIMULATED_AS = {"bookie": "ready"}
 # How a container image reference is normalised before looking it up (jq and Go template).
 JQ_NORMALISE = 'sub("^docker\\\\.io/(library/)?"; "")'
 TPL_NORMALISE = '| trimPrefix "docker.io/library/" | trimPrefix "docker.io/"'
@@ -43,7 +44,7 @@ def load(path, ready_seconds=None):
         if behaviour not in BEHAVIOURS:
             raise SystemExit("%s: image %s: behaviour must be one of %s" % (path, image, ", ".join(BEHAVIOURS)))
         delay = float(spec.get("readyDelaySeconds", default_delay))
-        images[image] = {"behaviour": behaviour, "readyMs": int(delay * 1000)}
+        images[image] = {"behaviour": SIMULATED_AS.get(behaviour, behaviour), "readyMs": int(delay * 1000)}
     return {
         "images": images,
         "readyMs": int(default_delay * 1000),
@@ -58,7 +59,7 @@ def jq_behaviour(registry):
     return (
         "%s as $registry | [(.spec.initContainers // [])[], .spec.containers[]"
         ' | .image | %s | $registry[.] // "missing"]'
-        ' | if any(. == "missing") then "missing" elif any(. == "bookie") then "bookie"'
+        ' | if any(. == "missing") then "missing"'
         ' elif any(. == "crash") then "crash"'
         ' elif any(. == "never-ready") then "never-ready" else "ready" end'
     ) % (table, JQ_NORMALISE)
@@ -348,12 +349,7 @@ def stages(registry):
         stage(
             "bk-pod-delete",
             "Pod",
-            # A real bookie's pod is removed by the supervisor once its process has stopped.
-            [
-                expr(".metadata.deletionTimestamp", "Exists"),
-                expr(JQ_REMOVING, "DoesNotExist"),
-                expr(behaviour, "NotIn", "bookie"),
-            ],
+            [expr(".metadata.deletionTimestamp", "Exists"), expr(JQ_REMOVING, "DoesNotExist")],
             {"patches": [{"type": "merge", "template": REMOVING_MARK}], "delete": True},
         ),
         stage(

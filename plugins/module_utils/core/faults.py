@@ -26,8 +26,9 @@ FATAL_WAITING_REASONS = (
     "CreateContainerError",
     "RunContainerError",
 )
-# The first failed pull: a kubelet moves to ImagePullBackOff right after it, so
-# ErrImagePull alone only counts once it outlasts a short grace.
+# The first failed pull: a real kubelet shows ErrImagePull about 2 s after the pod
+# starts and ImagePullBackOff some 13 s later, so ErrImagePull alone only counts
+# once it outlasts a grace longer than that (tests/support/fixtures/kubelet-statuses.json).
 PULL_ERROR = "ErrImagePull"
 OOM_KILLED = "OOMKilled"
 REPEATED_RESTARTS = "RepeatedRestarts"
@@ -43,7 +44,7 @@ class Limits(collections.namedtuple("Limits", "restart_threshold unschedulable_g
 DEFAULT_LIMITS = Limits(
     restart_threshold=3,
     unschedulable_grace=datetime.timedelta(seconds=60),
-    pull_error_grace=datetime.timedelta(seconds=10),
+    pull_error_grace=datetime.timedelta(seconds=30),
 )
 
 # The same faults without their graces: what a pod shows that fails a run if it lasts (bk_status reports it).
