@@ -51,6 +51,14 @@ def kubeconfig():
 
 
 @pytest.fixture(scope="session")
+def real_plane():
+    """The cluster whose node is real (BK_NODES=real, planes.REAL_NODE), started once for the session's tests
+    that need a kubelet, containerd and runc, and removed at the end as the session's cluster is."""
+    with planes.running(planes.REAL_NODE) as plane:
+        yield plane
+
+
+@pytest.fixture(scope="session")
 def kubectl(kubeconfig):
     """``kubectl(*args, check=True, stdin=None)``: the built kubectl on the cluster, as its admin.
 

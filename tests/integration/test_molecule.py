@@ -1,4 +1,4 @@
-"""The molecule default scenario, on the session's local control plane."""
+"""The molecule default scenario, on the cluster whose node is real (a kubelet, containerd and runc)."""
 
 import os
 import subprocess
@@ -7,15 +7,17 @@ import sys
 from ansible_collections.bookkeeper.ops.tests.support.paths import CLUSTER_SH, REPO
 
 
-def test_molecule_default_scenario_passes_with_idempotence_and_installs_no_copy(kubeconfig, tmp_path):
+def test_molecule_default_scenario_passes_with_idempotence_and_installs_no_copy(real_plane, tmp_path):
     # molecule's prerun would install the collection under ANSIBLE_HOME (~/.ansible by default);
     # a home of this test's own shows whether anything lands there.
     ansible_home = tmp_path / "ansible-home"
+    kubeconfig = real_plane.kubeconfig
     env = dict(
         os.environ,
         KUBECONFIG=kubeconfig,
         K8S_AUTH_KUBECONFIG=kubeconfig,
         BK_KUBECTL="%s kubectl" % CLUSTER_SH,
+        BK_KUBECONFIG=kubeconfig,
         MOLECULE_NO_LOG="false",
         ANSIBLE_FORCE_COLOR="false",
         ANSIBLE_HOME=str(ansible_home),

@@ -32,7 +32,7 @@ CRASHING = "0.17.1-real-crash"  # BookKeeper 4.17.2 configured with a ledger sto
 MISSING = "0.17.0-real-missing"  # no such image
 RELEASES = {OLD: "4.16.6", NEW: "4.17.2", CRASHING: "4.17.2"}
 NAME = "bk"
-REAL_PLANE = planes.Plane("bookkeeper-ops-real", nodes="real")  # its node runs the bookies and their ZooKeeper
+REAL_PLANE = planes.REAL_NODE  # its node runs the bookies and their ZooKeeper
 REPLICAS = 4
 WRITER = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "cluster" / "bookkeeper" / "Writer.java"
 # Each bookie's journal and ledgers on claims of its own, kept when the rollout replaces its pod.
@@ -48,10 +48,8 @@ SMALL_JVM = {
 
 
 @pytest.fixture(scope="module")
-def kubeconfig():
-    """The real-node cluster of this module, removed after it unless it ran before or BK_KEEP_CLUSTER=1."""
-    with planes.running(REAL_PLANE) as plane:
-        yield plane.kubeconfig
+def kubeconfig(real_plane):
+    return real_plane.kubeconfig
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,10 @@ class Plane:
         return pathlib.Path(self.kubeconfig).parent
 
 
+# The cluster whose one node is real: the real-bookie tests, molecule's default scenario and the kubelet recordings.
+REAL_NODE = Plane("bookkeeper-ops-real", nodes="real")
+
+
 @contextlib.contextmanager
 def running(plane, keep=None):
     """``plane`` up for the block and removed after it, unless ``keep``.

@@ -23,10 +23,12 @@ ADMIN_PORT = 8000
 # which on a small node starves the bookies and times out the probes of Ready ones (docs/performance.md).
 READINESS_PROBE = {
     "httpGet": {"path": "/api/v1/bookie/is_ready", "port": ADMIN_PORT},
-    "initialDelaySeconds": 2,
-    "periodSeconds": 2,
-    "timeoutSeconds": 2,
-    "failureThreshold": 3,
+    "initialDelaySeconds": 3,
+    "periodSeconds": 3,
+    # Generous: on a busy node a JVM starting beside a bookie may delay its answer by seconds, and a Ready
+    # bookie that turns unready for that would count as a second one down.
+    "timeoutSeconds": 5,
+    "failureThreshold": 4,
 }
 # spec.storage's claim templates, the volume each one names, and where the bookie finds it (as in the
 # Pravega image: /bk/journal, /bk/ledgers, /bk/index).

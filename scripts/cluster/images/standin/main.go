@@ -1,12 +1,15 @@
 // Command standin is the whole content of the images whose containers only imitate a bookie
-// (registry.yaml behaviours ready, never-ready and crash). It is the image's entrypoint and,
-// linked as /opt/bookkeeper/bin/bookkeeper, the target of the pod template's readiness probe
-// `bookkeeper shell bookiesanity`, so a real kubelet sees the declared behaviour.
+// (registry.yaml behaviours ready, never-ready and crash). It is the image's entrypoint and
+// answers both readiness probes a bookie pod may have: BookKeeper's admin endpoint
+// /api/v1/bookie/is_ready on port 8000 (the deploy role's template) and, linked as
+// /opt/bookkeeper/bin/bookkeeper, `bookkeeper shell bookiesanity` (the Pravega operator's), so a
+// real kubelet sees the declared behaviour.
 package main
 
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 const (
 	configPath  = "/etc/standin.json"
 	startedPath = "/tmp/standin.started"
+	adminAddr   = ":8000"
 )
 
 // config is the image's declared behaviour, written into the image by scripts/cluster/images.py.
@@ -73,6 +77,7 @@ func serve(cfg config) int {
 			fmt.Fprintf(os.Stderr, "standin: %v\n", err)
 			return 1
 		}
+		go serveAdmin(cfg)
 		fmt.Printf("standin: running (behaviour %s, ready delay %gs)\n", cfg.Behaviour, cfg.ReadyDelaySeconds)
 		got := <-stop
 		fmt.Printf("standin: %v received, exiting\n", got)
@@ -83,28 +88,51 @@ func serve(cfg config) int {
 	}
 }
 
-// probe answers the readiness probe: ready only for behaviour ready, once the delay has passed.
+// serveAdmin answers BookKeeper's admin paths the probes and health gates ask: 200 when ready,
+// 503 with the reason otherwise.
+func serveAdmin(cfg config) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/bookie/is_ready", func(w http.ResponseWriter, _ *http.Request) {
+		ok, why := ready(cfg)
+		if !ok {
+			http.Error(w, why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "OK")
+	})
+	mux.HandleFunc("/heartbeat", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "OK") })
+	if err := http.ListenAndServe(adminAddr, mux); err != nil {
+		fmt.Fprintf(os.Stderr, "standin: admin endpoint: %v\n", err)
+	}
+}
+
+// probe answers the exec readiness probe with ready's verdict as its exit code.
 func probe(cfg config) int {
-	if cfg.Behaviour != "ready" {
-		fmt.Printf("not ready: behaviour %s never becomes ready\n", cfg.Behaviour)
+	ok, why := ready(cfg)
+	fmt.Println(why)
+	if !ok {
 		return 1
+	}
+	return 0
+}
+
+// ready is true only for behaviour ready, once the delay has passed since the entrypoint started.
+func ready(cfg config) (bool, string) {
+	if cfg.Behaviour != "ready" {
+		return false, fmt.Sprintf("not ready: behaviour %s never becomes ready", cfg.Behaviour)
 	}
 	raw, err := os.ReadFile(startedPath)
 	if err != nil {
-		fmt.Printf("not ready: the entrypoint has not started (%v)\n", err)
-		return 1
+		return false, fmt.Sprintf("not ready: the entrypoint has not started (%v)", err)
 	}
 	nanos, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
 	if err != nil {
-		fmt.Printf("not ready: %s: %v\n", startedPath, err)
-		return 1
+		return false, fmt.Sprintf("not ready: %s: %v", startedPath, err)
 	}
 	running := time.Since(time.Unix(0, nanos))
 	delay := time.Duration(cfg.ReadyDelaySeconds * float64(time.Second))
 	if running < delay {
-		fmt.Printf("not ready: running %.1fs of the %gs ready delay\n", running.Seconds(), cfg.ReadyDelaySeconds)
-		return 1
+		return false, fmt.Sprintf("not ready: running %.1fs of the %gs ready delay", running.Seconds(), cfg.ReadyDelaySeconds)
 	}
-	fmt.Printf("ready: running %.1fs\n", running.Seconds())
-	return 0
+	return true, fmt.Sprintf("ready: running %.1fs", running.Seconds())
 }

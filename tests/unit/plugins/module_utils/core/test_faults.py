@@ -33,8 +33,8 @@ def test_init_containers_are_examined_first():
 
 def test_err_image_pull_counts_only_after_its_grace():
     pulling = pod("bk-bookie-0", "0.14.0", ready=False, waiting="ErrImagePull", created=T0)
-    assert faults.classify(pulling, at(5)) is None
-    assert faults.classify(pulling, at(10)).reason == "ErrImagePull"
+    assert faults.classify(pulling, at(20)) is None
+    assert faults.classify(pulling, at(30)).reason == "ErrImagePull"
 
 
 def test_restart_growth_and_oom_kill():
