@@ -41,7 +41,7 @@ import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Tuple
+from typing import Callable
 
 import yaml
 
@@ -168,7 +168,8 @@ class LayerTar:
     every parent directory present (mode 0755) so that extraction never invents one."""
 
     def __init__(self, path):
-        self._tar = tarfile.open(path, "w", format=tarfile.GNU_FORMAT)
+        # Closed by close(), which every builder calls in a finally block.
+        self._tar = tarfile.open(path, "w", format=tarfile.GNU_FORMAT)  # noqa: SIM115
         self._dirs = set()
 
     def close(self):
@@ -241,9 +242,9 @@ class Image:
 
     name: str
     path: str
-    layers: List[Layer]
-    entrypoint: Tuple[str, ...]
-    cmd: Tuple[str, ...] = ()
+    layers: list[Layer]
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...] = ()
 
     def key(self):
         return Fingerprint(
