@@ -23,6 +23,7 @@ class BookieWatch:
     After the block:
 
     * ``most_down``: the most bookies unavailable at once: not Ready, terminating or missing, out of ``replicas``;
+    * ``worst``: when that was first seen (seconds since the watch began) and which bookies it was;
     * ``uids``: the pod UIDs seen for each pod name (a replaced pod comes back under its name with a new UID);
     * ``events``: how many watch events it followed;
     * ``blind``: the seconds it could not follow (the API server away, or a watch too old to resume): every
@@ -37,8 +38,10 @@ class BookieWatch:
         self.available = {}  # pod name -> Ready and not terminating
         self.uids = collections.defaultdict(set)
         self.most_down = 0
+        self.worst = None
         self.events = 0
         self.blind = 0.0
+        self._began = time.monotonic()
         self._listed = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -53,7 +56,11 @@ class BookieWatch:
             self.available[name] = ready and not pod.metadata.deletion_timestamp
 
     def _count(self):
-        self.most_down = max(self.most_down, self.replicas - sum(self.available.values()))
+        down = self.replicas - sum(self.available.values())
+        if down > self.most_down:
+            self.most_down = down
+            unavailable = sorted(name for name, available in self.available.items() if not available)
+            self.worst = (round(time.monotonic() - self._began, 1), unavailable)
 
     def _list(self):
         """The bookies as they are now; returns the resourceVersion to watch from."""
