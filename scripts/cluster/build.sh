@@ -111,18 +111,19 @@ build_k8s() {
   echo "$stamp" >"$bin/.stamp"
 }
 
-build_kwok() {
-  local bin="$cache/bin/kwok-v$KWOK_VERSION" stamp="kwok v$KWOK_VERSION $go_version"
-  if fresh "$bin" "$stamp"; then say "kwok v$KWOK_VERSION: cached in $bin"; return; fi
+go_install() { # go_install DIR STAMP WHAT ARG...: `go install ARG...` into DIR, unless DIR holds a build with STAMP
+  local bin="$1" stamp="$2" what="$3"
+  shift 3
+  if fresh "$bin" "$stamp"; then say "$what: cached in $bin"; return; fi
   mkdir -p "$bin"
-  local tool
-  for tool in kwok kwokctl; do
-    # kwok needs no replace directives: its own go.mod and go.sum (checked by the Go checksum database) apply.
-    step "kwok v$KWOK_VERSION: building $tool" \
-      env GOBIN="$bin" go install -trimpath -ldflags "-s -w" \
-      "sigs.k8s.io/kwok/cmd/$tool@v$KWOK_VERSION"
-  done
+  # A module installed by path@version builds with its own go.mod and go.sum (checked by the Go checksum database).
+  step "$what: building" env GOBIN="$bin" go install -trimpath "$@"
   echo "$stamp" >"$bin/.stamp"
+}
+
+build_kwok() {
+  go_install "$cache/bin/kwok-v$KWOK_VERSION" "kwok v$KWOK_VERSION $go_version" "kwok v$KWOK_VERSION" -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION"
 }
 
 build_etcd() {
@@ -138,14 +139,8 @@ build_etcd() {
 }
 
 build_helm() {
-  local bin="$cache/bin/helm-v$HELM_VERSION" stamp="helm v$HELM_VERSION $go_version"
-  if fresh "$bin" "$stamp"; then say "helm v$HELM_VERSION: cached in $bin"; return; fi
-  mkdir -p "$bin"
-  # helm's own go.mod and go.sum apply, as for kwok.
-  step "helm v$HELM_VERSION: building helm" \
-    env GOBIN="$bin" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" \
-    "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
-  echo "$stamp" >"$bin/.stamp"
+  go_install "$cache/bin/helm-v$HELM_VERSION" "helm v$HELM_VERSION $go_version" "helm v$HELM_VERSION" \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
 }
 
 # The real data plane: BookKeeper releases and ZooKeeper from Maven Central (jars only; nothing is built).
@@ -216,38 +211,23 @@ build_runc() { # with seccomp: containerd gives every sandbox a RuntimeDefault p
 }
 
 build_containerd() {
-  local bin="$cache/bin/containerd-v$CONTAINERD_VERSION" stamp="containerd v$CONTAINERD_VERSION $go_version"
-  if fresh "$bin" "$stamp"; then say "containerd v$CONTAINERD_VERSION: cached in $bin"; return; fi
-  mkdir -p "$bin"
-  local tool
-  for tool in containerd containerd-shim-runc-v2 ctr; do
-    step "containerd v$CONTAINERD_VERSION: building $tool" \
-      env GOBIN="$bin" go install -trimpath -tags "no_btrfs no_devmapper no_zfs" \
-      -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION" \
-      "github.com/containerd/containerd/v2/cmd/$tool@v$CONTAINERD_VERSION"
-  done
-  echo "$stamp" >"$bin/.stamp"
+  local module="github.com/containerd/containerd/v2"
+  go_install "$cache/bin/containerd-v$CONTAINERD_VERSION" "containerd v$CONTAINERD_VERSION $go_version" \
+    "containerd v$CONTAINERD_VERSION" -tags "no_btrfs no_devmapper no_zfs" \
+    -ldflags "-s -w -X $module/version.Version=v$CONTAINERD_VERSION" "$module/cmd/containerd@v$CONTAINERD_VERSION" \
+    "$module/cmd/containerd-shim-runc-v2@v$CONTAINERD_VERSION" "$module/cmd/ctr@v$CONTAINERD_VERSION"
 }
 
-build_cni() {
-  local bin="$cache/bin/cni-v$CNI_PLUGINS_VERSION" stamp="cni plugins v$CNI_PLUGINS_VERSION $go_version"
-  if fresh "$bin" "$stamp"; then say "CNI plugins v$CNI_PLUGINS_VERSION: cached in $bin"; return; fi
-  mkdir -p "$bin"
-  step "CNI plugins v$CNI_PLUGINS_VERSION: building bridge, host-local and loopback" \
-    env GOBIN="$bin" go install -trimpath -ldflags "-s -w" \
-    "github.com/containernetworking/plugins/plugins/main/bridge@v$CNI_PLUGINS_VERSION" \
-    "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" \
-    "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION"
-  echo "$stamp" >"$bin/.stamp"
+build_cni() { # the bridge, host-local and loopback plugins
+  local plugins="github.com/containernetworking/plugins/plugins"
+  go_install "$cache/bin/cni-v$CNI_PLUGINS_VERSION" "cni plugins v$CNI_PLUGINS_VERSION $go_version" \
+    "CNI plugins v$CNI_PLUGINS_VERSION" -ldflags "-s -w" "$plugins/main/bridge@v$CNI_PLUGINS_VERSION" \
+    "$plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" "$plugins/main/loopback@v$CNI_PLUGINS_VERSION"
 }
 
 build_crane() {
-  local bin="$cache/bin/crane-v$CRANE_VERSION" stamp="crane v$CRANE_VERSION $go_version"
-  if fresh "$bin" "$stamp"; then say "crane v$CRANE_VERSION: cached in $bin"; return; fi
-  mkdir -p "$bin"
-  step "crane v$CRANE_VERSION: building" \
-    env GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/crane@v$CRANE_VERSION"
-  echo "$stamp" >"$bin/.stamp"
+  go_install "$cache/bin/crane-v$CRANE_VERSION" "crane v$CRANE_VERSION $go_version" "crane v$CRANE_VERSION" \
+    -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/crane@v$CRANE_VERSION"
 }
 
 build_image_parts() { # the pause program (the kubelet's own source) and a static shell for the images
