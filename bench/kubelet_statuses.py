@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Record the pod statuses a real kubelet writes for each fault, into tests/support/fixtures/kubelet-statuses.json.
 
 Usage: .venv/bin/python bench/kubelet_statuses.py [--seconds 90]

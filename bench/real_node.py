@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Rollouts of real bookies on the real node: time per bookie under each readiness probe, what the probes cost,
 and how soon a fault the kubelet reports fails the run.
 
@@ -118,13 +117,20 @@ def timed_upgrade(api, version, bookies):
     return took, took / bookies
 
 
+def failure_of(call):
+    """When ``call`` failed (epoch seconds) and its message; a call that succeeds ends the benchmark."""
+    try:
+        call()
+    except runner.RunFailed as failure:
+        return time.time(), str(failure)
+    raise SystemExit("the upgrade did not fail")
+
+
 def failing_upgrade(api, kubectl, namespace, version):
     """Seconds from the replaced pod's creation to the run's failure, the failure, and the rollback's seconds."""
-    try:
-        operations.upgrade(api, version=version, options=RolloutOptions(wait=True, timeout=300))
-        raise SystemExit("the upgrade to %s did not fail" % version)
-    except runner.RunFailed as failure:
-        failed_at, message = time.time(), str(failure)
+    failed_at, message = failure_of(
+        lambda: operations.upgrade(api, version=version, options=RolloutOptions(wait=True, timeout=300))
+    )
     [replaced] = [p for p in bookie_pods(kubectl, namespace) if p["metadata"]["name"] == "%s-bookie-0" % NAME]
     created = conditions.parse_time(replaced["metadata"]["creationTimestamp"]).timestamp()
     started = time.monotonic()

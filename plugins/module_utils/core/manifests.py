@@ -62,7 +62,7 @@ _SPEC_TYPES = {
     ("image", "imageSpec", "pullPolicy"): str,
     ("storage",): dict,
 }
-_SPEC_TYPES.update({("storage", template): dict for template, _, _ in STORAGE})
+_SPEC_TYPES.update({("storage", template): dict for template, _volume, _path in STORAGE})
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "a mapping"}
 
 
@@ -216,10 +216,10 @@ def statefulset(cr, version):
     claims = [(template, volume, path) for template, volume, path in STORAGE if storage.get(template)]
     if claims:
         workload["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
-            {"name": volume, "mountPath": path} for _, volume, path in claims
+            {"name": volume, "mountPath": path} for _template, volume, path in claims
         ]
         workload["spec"]["volumeClaimTemplates"] = [
-            {"metadata": {"name": volume}, "spec": storage[template]} for template, volume, _ in claims
+            {"metadata": {"name": volume}, "spec": storage[template]} for template, volume, _path in claims
         ]
     return workload
 
