@@ -89,9 +89,18 @@ up() {
     # Every component listens on loopback only, and nothing is downloaded: all binaries are local.
     printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokctlConfiguration\noptions:\n'
     printf '  bindAddress: 127.0.0.1\n  kubectlBinary: %s\n  quietPull: true\n' "$kubectl"
-    # A real kubelet is reached at its node's address (logs, exec), never by a hostname nothing resolves.
+    # A real kubelet is reached at its node's address, never by a hostname nothing resolves, and the API server
+    # shows it the admin certificate (kwokctl's PKI, which the kubelet trusts), so `kubectl logs` and `exec` work.
     if [ "$nodes" = real ]; then
-      printf 'componentsPatches:\n- name: kube-apiserver\n  extraArgs:\n  - key: kubelet-preferred-address-types\n    value: InternalIP\n'
+      local pki="$KWOK_WORKDIR/clusters/$name/pki"
+      printf 'componentsPatches:\n- name: kube-apiserver\n  extraArgs:\n'
+      printf '  - key: %s\n    value: "%s"\n' kubelet-preferred-address-types InternalIP \
+        kubelet-client-certificate "$pki/admin.crt" kubelet-client-key "$pki/admin.key"
+      # kwok would play the kubelet of every node, the real one too, and write its pods' statuses over the
+      # kubelet's: it keeps to nodes marked as its own (none on this cluster).
+      printf -- '- name: kwok-controller\n  extraArgs:\n'
+      printf '  - key: %s\n    value: "%s"\n' manage-all-nodes false \
+        manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake
     fi
     # The Stages that make the fake kubelets follow registry.yaml.
     python3 "$here/cluster/stages.py" "$here/cluster/registry.yaml" "${ready[@]}"
