@@ -46,7 +46,7 @@ SMALL_JVM = {
     "gcLoggingOpts": [],
     "extraOpts": ["-XX:TieredStopAtLevel=1", "-Xss512k"],
 }
-ProbeRun = collections.namedtuple("ProbeRun", "probe deploy_s cores_at_rest upgrade_s per_bookie_s")
+ProbeRun = collections.namedtuple("ProbeRun", "probe deploy_s millicores_at_rest upgrade_s per_bookie_s")
 FaultRun = collections.namedtuple("FaultRun", "upgrade_to created_to_failed_s failure rollback_s")
 PRAVEGA_PROBE = {
     "exec": {"command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper shell bookiesanity"]},
@@ -153,11 +153,10 @@ def main(argv=None):
                 api, namespace, deployed = deploy(client, kubectl, zookeeper, args.bookies, probe)
                 namespaces.append(namespace)
                 cores = at_rest(kubectl, namespace)
-                took, per_bookie = timed_upgrade(api, NEW, args.bookies)
-                probes.append(ProbeRun(probe, deployed, round(cores, 2), took, per_bookie))
-                if probe == "http":
-                    timed_upgrade(api, OLD, args.bookies)  # back to 4.16.6 for the failures
+                if probe == "http":  # from 4.16.6, each rolled back to it (a downgrade is refused)
                     faults = [failing_upgrade(api, kubectl, namespace, version) for version in (MISSING, CRASHING)]
+                took, per_bookie = timed_upgrade(api, NEW, args.bookies)
+                probes.append(ProbeRun(probe, deployed, round(cores * 1000), took, per_bookie))
             table("Real bookies under each readiness probe (%d bookies, 4.16.6 -> 4.17.2)" % args.bookies, probes)
             table("Failed upgrades on the real node, each rolled back", faults)
         finally:
