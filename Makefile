@@ -1,6 +1,6 @@
 # bookkeeper.ops: one entry point for setting up, testing and demonstrating the collection.
 #   make demo    the demo: a failed upgrade and its rollback on the built-in local cluster
-#   make demo-real  the same story on real BookKeeper bookies, with a writer counting every entry
+#   make demo-real  the same story on real BookKeeper bookies on a real node, with a writer counting every entry
 #   make test    every check: lint, sanity, unit tests, integration tests on the local cluster
 #   make docs    regenerate docs/reference (the modules', plugins' and roles' documentation)
 #   make drill   fault drills (kill -9, API server restart and pause, two runs at once) on a cluster of their own

@@ -62,5 +62,5 @@ The cluster is still running. Explore it with:
   scripts/cluster.sh kubectl get events -n $namespace
 Tear it down with:
   make cluster-down
-The same story on real BookKeeper bookies (4.16.6 to 4.17.2, with a writer counting every entry): make demo-real
+The same story on real BookKeeper bookies on a real node (4.16.6 to 4.17.2, with a writer counting every entry): make demo-real
 TEXT
