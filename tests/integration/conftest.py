@@ -9,13 +9,12 @@ The helpers the tests share live in tests/support.
 import os
 import pathlib
 import time
-import uuid
 
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.tests.support import planes
-from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, create_namespace
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, scratch_namespace
 from ansible_collections.bookkeeper.ops.tests.support.service_accounts import OPERATOR, service_account_kubeconfig
 
 
@@ -101,6 +100,5 @@ def client(operator_kubeconfig):
 @pytest.fixture
 def namespace(kubectl):
     """A fresh namespace, ready for pods (its default ServiceAccount exists), deleted afterwards."""
-    name = create_namespace(kubectl, "bk-test-%s" % uuid.uuid4().hex[:6])
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false")
+    with scratch_namespace(kubectl, "bk-test") as name:
+        yield name

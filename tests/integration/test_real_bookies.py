@@ -12,7 +12,6 @@ import pathlib
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -21,7 +20,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import con
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.support import clusters, planes, pod_processes
-from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, create_namespace, get_json
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, get_json, scratch_namespace
 from ansible_collections.bookkeeper.ops.tests.support.service_accounts import OPERATOR, service_account_kubeconfig
 from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
 from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
@@ -67,9 +66,8 @@ def client(kubeconfig, kubectl, tmp_path_factory):
 
 @pytest.fixture
 def namespace(kubectl):
-    name = create_namespace(kubectl, "bk-real-%s" % uuid.uuid4().hex[:6])
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false")
+    with scratch_namespace(kubectl, "bk-real") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,11 @@
 The collection itself is driven through its own client; kubectl is the independent view of what it did.
 """
 
+import contextlib
 import functools
 import json
 import subprocess
+import uuid
 
 from ansible_collections.bookkeeper.ops.tests.support.paths import CLUSTER_SH
 from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
@@ -52,6 +54,16 @@ def create_namespace(kubectl, name):
         timeout=30,
     )
     return name
+
+
+@contextlib.contextmanager
+def scratch_namespace(kubectl, prefix):
+    """A new namespace ``<prefix>-<random>`` for the block, ready for pods, deleted (without waiting) after it."""
+    name = create_namespace(kubectl, "%s-%s" % (prefix, uuid.uuid4().hex[:6]))
+    try:
+        yield name
+    finally:
+        kubectl("delete", "namespace", name, "--wait=false")
 
 
 def fresh_namespace(kubectl, name):
