@@ -4,9 +4,10 @@
 A real node (kubelet + containerd) pulls every image that scripts/cluster/registry.yaml declares, so each
 one must exist as a real OCI image whose containers behave as declared:
 
-* ``ready``, ``never-ready`` and ``crash``: a small Go program of ours (images/standin) that is both the
-  entrypoint and, linked as /opt/bookkeeper/bin/bookkeeper, the target of the pod template's readiness
-  probe ``bookkeeper shell bookiesanity``;
+* ``ready``, ``never-ready`` and ``crash``: a small Go program of ours (images/standin), the entrypoint,
+  which answers both readiness probes a bookie pod may have: BookKeeper's ``/api/v1/bookie/is_ready`` on
+  port 8000 (the deploy role's template) and, linked as /opt/bookkeeper/bin/bookkeeper, ``bookkeeper shell
+  bookiesanity`` (the Pravega operator's);
 * ``bookie``: a real BookKeeper bookie of the declared release, started by images/bookkeeper.sh;
 
 plus two images of the cluster's own infrastructure: the sandbox (pause) image and a standalone ZooKeeper.
@@ -17,8 +18,8 @@ assembles them into images in a staging registry of its own and saves each as a 
 named by a hash of everything that goes into it, so a second run builds nothing and only pushes.
 
 The node's containerd sends pulls of docker.io and of every other registry host that registry.yaml names
-to the local registry; ``mirror_path`` and ``registry_hosts`` say where each image lives there (cluster.sh
-imports them to write containerd's hosts.toml files).
+to the local registry; ``mirror_path`` and ``registry_hosts`` say where each image lives there
+(node/node.sh asks ``--hosts`` to write containerd's hosts.toml files).
 
 Usage:
   images.py --registry registry.yaml --bin BIN --cache DIR --push localhost:PORT
