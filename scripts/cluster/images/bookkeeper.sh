@@ -4,7 +4,7 @@
 #   bookkeeper bookie          the image's default command: writes the bookie's configuration, makes sure
 #                              the ledgers root exists in ZooKeeper, then becomes the bookie's JVM
 #   bookkeeper shell ARGS...   BookieShell with the running bookie's configuration, in a small quick JVM
-#                              (the pod template's readiness probe is `bookkeeper shell bookiesanity`)
+#                              (the Pravega operator's readiness probe is `bookkeeper shell bookiesanity`)
 #
 # The configuration comes, later lines winning, from small-store defaults, the pod's BK_<key> variables
 # (the operator's ConfigMap), the image's own options (conf/image.conf), then the keys this launcher owns:
