@@ -25,20 +25,15 @@ sys.path.insert(0, str(REPO / "build" / "links"))
 
 from ansible_collections.bookkeeper.ops.tests.support import planes  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.kubectl import create_namespace, get_json  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.real_bookies import PRAVEGA_PROBE  # noqa: E402
 
 FIXTURE = REPO / "tests" / "support" / "fixtures" / "kubelet-statuses.json"
-PROBE = {
-    "exec": {"command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper shell bookiesanity"]},
-    "initialDelaySeconds": 20,
-    "periodSeconds": 10,
-    "timeoutSeconds": 5,
-}
 # A bookie that pre-touches a 200 MB heap under a 96 MB limit: the kernel kills it at start.
 GREEDY_JVM = "-Xms200m -Xmx200m -XX:+AlwaysPreTouch -XX:+UseSerialGC"
 
 
 def container(image, **extra):
-    return dict({"name": "bookie", "image": image, "readinessProbe": PROBE}, **extra)
+    return dict({"name": "bookie", "image": image, "readinessProbe": PRAVEGA_PROBE}, **extra)
 
 
 def cases(zookeeper):
@@ -131,7 +126,7 @@ def main(argv=None):
         json.dumps(
             {
                 "recorded_with": {k: kubelet.get(k) for k in ("kubeletVersion", "containerRuntimeVersion")},
-                "probe": PROBE,
+                "probe": PRAVEGA_PROBE,
                 "cases": timelines,
             },
             indent=1,

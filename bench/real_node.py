@@ -34,26 +34,14 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import oper
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support import planes  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.kubectl import create_namespace, get_json  # noqa: E402
+from ansible_collections.bookkeeper.ops.tests.support.real_bookies import PRAVEGA_PROBE, SMALL_JVM, STORAGE  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.tables import table  # noqa: E402
 from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for  # noqa: E402
 
 NAME = "bk"
 OLD, NEW, MISSING, CRASHING = "0.16.0-real", "0.17.0-real", "0.17.0-real-missing", "0.17.1-real-crash"
-CLAIM = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
-SMALL_JVM = {
-    "memoryOpts": ["-Xms32m", "-Xmx160m", "-XX:MaxDirectMemorySize=128m"],
-    "gcOpts": ["-XX:+UseSerialGC"],
-    "gcLoggingOpts": [],
-    "extraOpts": ["-XX:TieredStopAtLevel=1", "-Xss512k"],
-}
 ProbeRun = collections.namedtuple("ProbeRun", "probe deploy_s millicores_at_rest upgrade_s per_bookie_s")
 FaultRun = collections.namedtuple("FaultRun", "upgrade_to created_to_failed_s failure rollback_s")
-PRAVEGA_PROBE = {
-    "exec": {"command": ["/bin/sh", "-c", "/opt/bookkeeper/bin/bookkeeper shell bookiesanity"]},
-    "initialDelaySeconds": 20,
-    "periodSeconds": 10,
-    "timeoutSeconds": 5,
-}
 
 
 def bookie_pods(kubectl, namespace):
@@ -77,7 +65,7 @@ def deploy(client, kubectl, zookeeper, bookies, probe):
         "version": OLD,
         "replicas": bookies,
         "zookeeperUri": zookeeper,
-        "storage": {"journalVolumeClaimTemplate": CLAIM, "ledgerVolumeClaimTemplate": CLAIM},
+        "storage": STORAGE,
         "jvmOptions": SMALL_JVM,
     }
     started = time.monotonic()

@@ -482,7 +482,11 @@ class Staging:
     def close(self):
         if self._server is not None:
             self._server.terminate()
-            self._server.wait()
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+                self._server.wait(timeout=10)
             shutil.rmtree(self._disk, ignore_errors=True)
 
 
@@ -522,9 +526,13 @@ def build(image, parts, crane, staging):
     return tarball, True
 
 
-def run(argv, check=True, **kwargs):
-    """A command's stdout; its stderr is shown when it fails, as the reason of the failure."""
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
+def run(argv, check=True, timeout=900, **kwargs):
+    """A command's stdout; its stderr is shown when it fails, as the reason of the failure. A command that
+    outlasts ``timeout`` seconds (a build or a push that hangs) fails the run, naming it."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired as expired:
+        raise SystemExit("images: %s did not finish in %d s" % (" ".join(argv[:3]), timeout)) from expired
     if check and done.returncode != 0:
         command = " ".join(argv[:3])
         raise SystemExit("images: %s failed (exit %d):\n%s" % (command, done.returncode, done.stderr.strip()))

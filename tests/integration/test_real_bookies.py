@@ -21,6 +21,7 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import oper
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
 from ansible_collections.bookkeeper.ops.tests.support import clusters, planes, pod_processes
 from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, get_json, scratch_namespace
+from ansible_collections.bookkeeper.ops.tests.support.real_bookies import CLAIM, SMALL_JVM, STORAGE
 from ansible_collections.bookkeeper.ops.tests.support.service_accounts import OPERATOR, service_account_kubeconfig
 from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
 from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
@@ -34,16 +35,6 @@ NAME = "bk"
 REAL_PLANE = planes.REAL_NODE  # its node runs the bookies and their ZooKeeper
 REPLICAS = 4
 WRITER = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "cluster" / "bookkeeper" / "Writer.java"
-# Each bookie's journal and ledgers on claims of its own, kept when the rollout replaces its pod.
-CLAIM = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
-STORAGE = {"journalVolumeClaimTemplate": CLAIM, "ledgerVolumeClaimTemplate": CLAIM}
-# Small heaps: four bookies, ZooKeeper and the writer beside the control plane on 2 cores.
-SMALL_JVM = {
-    "memoryOpts": ["-Xms32m", "-Xmx160m", "-XX:MaxDirectMemorySize=128m"],
-    "gcOpts": ["-XX:+UseSerialGC"],
-    "gcLoggingOpts": [],
-    "extraOpts": ["-XX:TieredStopAtLevel=1", "-Xss512k"],
-}
 
 
 @pytest.fixture(scope="module")

@@ -285,11 +285,12 @@ down() {
   # The kubelet first (it would restart containers), then the containers, then their shims and containerd:
   # stopping containerd first leaves shims re-parented to PID 1.
   pid="$(pid_alive "$node/node.pid" inside.sh)" && kill -TERM "$pid" 2>/dev/null || true
-  for _ in 1 2 3; do
-    for pid in $(node_pids | sort -u); do
+  local deadline=$((SECONDS + 15)) pids
+  while pids="$(node_pids | sort -u)" && [ -n "$pids" ] && [ $SECONDS -lt $deadline ]; do
+    for pid in $pids; do
       [ "$pid" = "$$" ] || kill -9 "$pid" 2>/dev/null || true
     done
-    sleep 0.5
+    sleep 0.2
   done
   pid="$(pid_alive "$node/registry.pid" "registry serve")" && kill "$pid" 2>/dev/null || true
   # With its last process gone, the node's mount namespace goes, its pods' network namespaces with it,

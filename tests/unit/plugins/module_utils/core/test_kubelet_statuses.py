@@ -56,7 +56,7 @@ def test_a_crash_fails_as_crash_loop_back_off_not_while_the_kubelet_shows_it_ter
 
 
 def test_a_jvm_over_its_memory_limit_fails_as_oom_killed():
-    assert first_fault("oom-killed")[1] in ("OOMKilled", "CrashLoopBackOff")
+    assert first_fault("oom-killed")[1] == "OOMKilled"
     reasons = {
         container(seen.status).get(key, {}).get("terminated", {}).get("reason")
         for seen in replay("oom-killed")
