@@ -45,6 +45,11 @@ Beyond the reference:
   deadline runs.
 * status.lastRollout records how the last upgrade or rollback ended (with
   its trigger: requested, or automatic after a failed upgrade).
+* data-plane mode: when the snapshot carries ``data_plane``, BookKeeper's own
+  admin API is used around each replacement (autorecovery paused, capacity
+  checked, read-only first, writable again after), and whatever the rollout
+  took from the data plane is given back before it completes, fails or rests
+  (core/data_plane.py holds the rules; OBSERVE_DATA_PLANE asks for a look).
 
 Safety: a pod is replaced only when every replica exists, none is terminating
 and every pod but the one to replace is Ready, so at most one bookie is down
@@ -58,7 +63,7 @@ import collections
 import copy
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import faults, pods, resource, versions
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import data_plane, faults, pods, resource, versions
 
 # Rollout kinds, as status.rollout.action and status.lastRollout.action record them.
 UPGRADE = "upgrade"
@@ -74,6 +79,7 @@ UPDATE_TEMPLATE = "update_template"
 REPLACE_POD = "replace_pod"
 WAIT = "wait"
 CHECK_HEALTH = "check_health"
+OBSERVE_DATA_PLANE = data_plane.OBSERVE
 COMPLETE = "complete"
 FAIL = "fail"
 HOLD = "hold"
@@ -88,8 +94,8 @@ _EVENT_VERBS = {UPGRADE: "Upgrading", ROLLBACK: "Rollingback"}
 _ACTIVE_CONDITION = {UPGRADE: cond.UPGRADING, ROLLBACK: cond.ROLLBACK_IN_PROGRESS}
 _FAILED_REASON = {UPGRADE: cond.UPGRADE_FAILED, ROLLBACK: cond.ROLLBACK_FAILED}
 
-# ``effect`` is the one change to the workloads (a dict whose "type" is UPDATE_TEMPLATE, REPLACE_POD or
-# CHECK_HEALTH), or None.
+# ``effect`` is the one change to the workloads or the bookies (a dict whose "type" is UPDATE_TEMPLATE,
+# REPLACE_POD, CHECK_HEALTH, OBSERVE_DATA_PLANE or one of data_plane.KINDS), or None.
 Decision = collections.namedtuple("Decision", "kind message status effect event")
 
 
@@ -209,7 +215,7 @@ def _decide_in_error(snapshot, status, now, requested, intent):
         if requested == last_stable:
             return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
         message = "upgrade failed: %s; set spec.version back to %s to roll back" % (_error_text(error), last_stable)
-        return _hold(snapshot, status, message, current)
+        return _hold(snapshot, status, now, message, current)
     if cond.is_true(conditions, cond.ERROR, cond.ROLLBACK_FAILED):
         if intent == ROLLBACK and requested == last_stable:
             return _start(snapshot, status, now, ROLLBACK, last_stable, intent)
@@ -219,23 +225,26 @@ def _decide_in_error(snapshot, status, now, requested, intent):
             _error_text(error),
             last_stable,
         )
-        return _hold(snapshot, status, message, current)
-    return _hold(snapshot, status, "cluster is in error state: %s" % _error_text(error), current)
+        return _hold(snapshot, status, now, message, current)
+    return _hold(snapshot, status, now, "cluster is in error state: %s" % _error_text(error), current)
 
 
 def _decide_at_rest(snapshot, status, now, requested):
     """The next Decision for a healthy cluster with no rollout: nothing, the repair of a template, or an upgrade."""
     current = status["currentVersion"]
     if requested == current:
+        given_back = _give_back(snapshot, status, now)
+        if given_back:
+            return given_back
         effect = _drifted_template(snapshot["cluster"], snapshot, current)
         return _decision(snapshot, IDLE, "cluster is at version %s" % current, status, effect)
     if not versions.is_valid(requested):
         return _hold(
-            snapshot, status, "spec.version %r is not valid (%s)" % (requested, versions.VERSION_FORM), current
+            snapshot, status, now, "spec.version %r is not valid (%s)" % (requested, versions.VERSION_FORM), current
         )
     if not _is_upgrade(requested, current):
         message = "downgrading the cluster from version %s to %s is not supported" % (current, requested)
-        return _hold(snapshot, status, message, current)
+        return _hold(snapshot, status, now, message, current)
     unready = status["members"]["unready"]
     if not cond.is_true(status["conditions"], cond.PODS_READY):
         message = "cannot trigger upgrade if there are unready pods (%s of %s Ready%s)" % (
@@ -251,8 +260,35 @@ def _is_upgrade(requested, current):
     return versions.is_valid(requested) and requested != current and versions.compare(requested, current) >= 0
 
 
-def _hold(snapshot, status, message, stable_version):
+def _hold(snapshot, status, now, message, stable_version):
+    given_back = _give_back(snapshot, status, now)
+    if given_back:
+        return given_back
     return _decision(snapshot, HOLD, message, status, _drifted_template(snapshot["cluster"], snapshot, stable_version))
+
+
+def _ready_names(snapshot):
+    return [
+        pods.name(pod)
+        for component in snapshot["components"]
+        for pod in pods.by_ordinal(component.get("pods") or ())
+        if pods.is_ready(pod) and not pods.is_terminating(pod)
+    ]
+
+
+def _give_back(snapshot, status, now, keep_paused=False, leaving=None):
+    """The decision that gives back what data-plane mode took (see data_plane.give_back), or None."""
+    move = data_plane.give_back(
+        snapshot.get("data_plane"), status, now, _ready_names(snapshot), keep_paused=keep_paused, leaving=leaving
+    )
+    return None if move is None else _data_plane_decision(snapshot, status, now, move)
+
+
+def _data_plane_decision(snapshot, status, now, move):
+    kind, message, effect = move
+    if effect and effect["type"] in data_plane.KINDS:
+        data_plane.after_change(status, effect, now)
+    return _decision(snapshot, kind, message, status, effect)
 
 
 def _start_upgrade(snapshot, status, now, target):
@@ -267,7 +303,7 @@ def _start_upgrade(snapshot, status, now, target):
             )
             + "to upgrade"
         )
-        return _hold(snapshot, status, message, status["currentVersion"])
+        return _hold(snapshot, status, now, message, status["currentVersion"])
     return _start(snapshot, status, now, UPGRADE, target)
 
 
@@ -336,6 +372,7 @@ def _rollout(snapshot, status, now, rollout_kind, limits):
                 continue
             move = _next_pod(ordered, on_target, target, replicas, sts_name)
             move = _health_gate(snapshot, status, now, ordered, move)
+            move = _data_plane_gate(snapshot, status, now, move)
         deadline = cond.parse_time(rollout["lastProgressTime"]) + resource.upgrade_timeout(cluster)
         if now > deadline:
             message = "updating statefulset (%s) failed due to progress deadline exceeded" % sts_name
@@ -343,9 +380,20 @@ def _rollout(snapshot, status, now, rollout_kind, limits):
             if blocking and blocking["status"] == cond.TRUE:
                 message += " (health check failing: %s)" % blocking["message"]
             return _fail(snapshot, status, now, rollout_kind, message)
-        kind, message, effect = move
-        return _decision(snapshot, kind, message, status, effect)
-    return _complete(snapshot, status, now, rollout_kind)
+        return _data_plane_decision(snapshot, status, now, move)
+    return _give_back(snapshot, status, now) or _complete(snapshot, status, now, rollout_kind)
+
+
+def _data_plane_gate(snapshot, status, now, move):
+    """The move, unless data-plane mode has a step to take before the bookie it replaces goes down."""
+    plane = snapshot.get("data_plane")
+    kind, message, effect = move
+    if plane is None or kind != REPLACE_POD:
+        return move
+    pod, ready = effect["pod"], _ready_names(snapshot)
+    step = data_plane.give_back(plane, status, now, ready, keep_paused=True, leaving=pod)
+    step = step or data_plane.before_replacing(plane, status, now, pod, ready)
+    return step or (kind, message + data_plane.note(plane, pod), effect)
 
 
 def _health_gate(snapshot, status, now, ordered, move):
@@ -474,6 +522,11 @@ def _abort(snapshot, status, now, reason):
 
 
 def _fail(snapshot, status, now, rollout_kind, message, result="Failed"):
+    # Data-plane mode gives back first; autorecovery stays paused for the rollback that follows at once.
+    spec = (snapshot.get("data_plane") or {}).get("spec") or {}
+    given_back = _give_back(snapshot, status, now, keep_paused=rollout_kind == UPGRADE and spec.get("keep_paused"))
+    if given_back:
+        return given_back
     current, target = status["currentVersion"], status["targetVersion"]
     conditions = _finish(status, now, rollout_kind, result, message)
     status["conditions"] = cond.set_condition(

@@ -37,6 +37,10 @@ class ClusterAdapter:
         """GET ``path`` on a pod's port through the API server; returns (HTTP status, body), 0 when unanswered."""
         raise NotImplementedError
 
+    def observe_data_plane(self, snapshot, pod_name):
+        """What the bookies' admin API says of the data plane around ``pod_name`` (core/data_plane.py)."""
+        raise NotImplementedError
+
     # Writing
     def write_status(self, cluster, status):
         """Replace the status of ``cluster`` as read; Conflict when it changed since."""
@@ -52,6 +56,11 @@ class ClusterAdapter:
 
     def evict(self, pod_name, pod_uid):
         """Evict a pod; returns why it was refused or failed for now, or "" when it goes."""
+        raise NotImplementedError
+
+    def change_data_plane(self, snapshot, effect):
+        """Make a data-plane ``effect`` (core/data_plane.py) through the bookies' admin API; returns why it was
+        not made, or "" when it was."""
         raise NotImplementedError
 
     def emit_event(self, cluster, event, now):

@@ -17,8 +17,8 @@ import functools
 import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import data_plane, machine, pods, summary
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health as health_checks
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import machine, pods, summary
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import RunFailed, TimedOut
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import waiting
 
@@ -33,18 +33,19 @@ class RolloutOptions:
     ``wait``: go on until the rollout ends (else one look); ``timeout``: seconds for the whole run;
     ``check_mode``: only read, and return the plan; ``pod``: stop once that bookie is Ready on the target;
     ``health``: the health_check option; ``auto_rollback``: after a failed upgrade, roll back to the last
-    stable version.
+    stable version; ``data_plane``: the data_plane option when its mode is on (core/data_plane.py), else None.
     """
 
-    __slots__ = ("wait", "timeout", "check_mode", "pod", "health", "auto_rollback")
+    __slots__ = ("wait", "timeout", "check_mode", "pod", "health", "auto_rollback", "data_plane")
 
-    def __init__(self, *, wait, timeout, check_mode=False, pod=None, health=None, auto_rollback=False):
+    def __init__(self, *, wait, timeout, check_mode=False, pod=None, health=None, auto_rollback=False, data_plane=None):
         self.wait = wait
         self.timeout = timeout
         self.check_mode = check_mode
         self.pod = pod
         self.health = health
         self.auto_rollback = auto_rollback
+        self.data_plane = data_plane
 
     @classmethod
     def from_params(cls, params, check_mode):
@@ -56,6 +57,7 @@ class RolloutOptions:
             pod=params.get("pod"),
             health=params.get("health_check"),
             auto_rollback=params.get("auto_rollback") or False,
+            data_plane=data_plane_option(params.get("data_plane")),
         )
 
     def replace(self, **changes):
@@ -63,6 +65,13 @@ class RolloutOptions:
         values = {name: getattr(self, name) for name in self.__slots__}
         values.update(changes)
         return RolloutOptions(**values)
+
+
+def data_plane_option(param):
+    """The data_plane option as the core reads it, or None when its mode is off."""
+    if not param or not param.get("enabled"):
+        return None
+    return {key: value for key, value in param.items() if key != "enabled"}
 
 
 class Run:
@@ -111,7 +120,7 @@ class Run:
 
     def look(self, *, options, stop, intent):
         """One look (a write conflict observes and decides again); the run's result once it ends, else None."""
-        advance = functools.partial(self.advance, stop=stop, health=options.health, intent=intent)
+        advance = functools.partial(self.advance, stop=stop, options=options, intent=intent)
         gave_up = "gave up after %d write conflicts on %s; retryable" % (waiting.MAX_CONFLICTS + 1, self.api.name)
         if not waiting.retry_conflicts(advance, gave_up=gave_up):
             return self.result()
@@ -131,10 +140,10 @@ class Run:
         if self.blocked or (self.decision.status is None and self.decision.effect is None):
             self.api.wait_for_change(seconds)
 
-    def advance(self, *, stop, health, intent):
+    def advance(self, *, stop, options, intent):
         """Observe, decide and act once; False when ``stop`` ends the run before a decision.
 
-        ``health`` is the health_check option: the check runs when the core asks for it.
+        The health gate's check and the data plane's looks run when the core asks for them, and it decides again.
         """
         snapshot = self.api.observe()
         self.snapshot = snapshot
@@ -142,10 +151,17 @@ class Run:
             self.before = summary.status_of(snapshot["cluster"])
         if stop and stop(snapshot):
             return False
-        snapshot["health"] = health_checks.pending(health)
+        snapshot["health"] = health_checks.pending(options.health)
+        snapshot["data_plane"] = data_plane.pending(
+            options.data_plane, snapshot["cluster"].get("status"), keep_paused=options.auto_rollback
+        )
         decision = machine.decide(snapshot, self.clock(), intent=intent)
-        if decision.kind == machine.CHECK_HEALTH:
-            snapshot["health"] = self.api.run_health_check(health, snapshot, decision.effect["pod"])
+        while decision.kind in (machine.CHECK_HEALTH, machine.OBSERVE_DATA_PLANE):
+            pod = decision.effect["pod"]
+            if decision.kind == machine.CHECK_HEALTH:
+                snapshot["health"] = self.api.run_health_check(options.health, snapshot, pod)
+            else:
+                snapshot["data_plane"]["observed"][pod] = self.api.observe_data_plane(snapshot, pod)
             decision = machine.decide(snapshot, self.clock(), intent=intent)
         blocked = self.act(snapshot, decision)
         self.decision, self.blocked = decision, blocked
@@ -156,10 +172,19 @@ class Run:
         cluster = snapshot["cluster"]
         effect = decision.effect or {}
         blocked = ""
+        if effect.get("type") in data_plane.RECORDED_FIRST:
+            # Recorded before it is made: if the run stops in between, the next one gives it back.
+            self.api.write_status(cluster, decision.status)
+            self.changed = True
+            return self.api.change_data_plane(snapshot, effect)
         if effect.get("type") == machine.REPLACE_POD:
             # Evict before recording: if the run stops in between, the next one sees the pod going.
             blocked = self.api.evict(effect["pod"], effect["uid"])
             self.changed = self.changed or not blocked
+        if effect.get("type") in data_plane.KINDS:
+            # Given back before the record is cleared: if the run stops in between, the next one does it again.
+            blocked = self.api.change_data_plane(snapshot, effect)
+            self.changed = True
         if decision.status is not None and not blocked:
             self.api.write_status(cluster, decision.status)
             self.changed = True

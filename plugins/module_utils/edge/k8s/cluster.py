@@ -16,7 +16,7 @@ import time
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import errors, helm, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.resource import GROUP, KIND, PLURAL, VERSION
-from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import helm_cli, probes
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import bookie_admin, helm_cli, probes
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import apply, http_door, watch
 from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s.lease import Lease
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import waiting
@@ -108,14 +108,26 @@ class ClusterAPI(ClusterAdapter):
     def proxy_get(self, pod_name, port, path, timeout):
         """The pod's own answer comes back as it is, error statuses included; a pod the API server cannot
         reach gives its 502/503 answer. Not retried: the health check asks again at the next step."""
+        return self._proxy("GET", pod_name, port, path, timeout)
+
+    def proxy_put(self, pod_name, port, path, body, timeout):
+        """PUT ``body`` (JSON) to a pod's port through the API server; answers as proxy_get. Not retried: the
+        data-plane step that sends it looks again before sending it again."""
+        return self._proxy("PUT", pod_name, port, path, timeout, body)
+
+    def _proxy(self, method, pod_name, port, path, timeout, body=None):
         url = "/api/v1/namespaces/%s/pods/%s:%d/proxy/%s" % (self.namespace, pod_name, port, path.lstrip("/"))
+        headers = {"Accept": "*/*"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
             response = self.door.request(
                 "asking pod %s/%s" % (self.namespace, pod_name),
                 self.client.call_api,
                 url,
-                "GET",
-                header_params={"Accept": "*/*"},
+                method,
+                header_params=headers,
+                body=body,
                 auth_settings=["BearerToken"],
                 _preload_content=False,
                 _return_http_data_only=False,
@@ -240,6 +252,12 @@ class ClusterAPI(ClusterAdapter):
     # What a rollout runs besides requests
     def run_health_check(self, spec, snapshot, next_pod):
         return probes.run(spec, self, snapshot, next_pod)
+
+    def observe_data_plane(self, snapshot, pod_name):
+        return bookie_admin.observe(self, snapshot, pod_name)
+
+    def change_data_plane(self, snapshot, effect):
+        return bookie_admin.change(self, snapshot, effect)
 
     def helm_rollback(self, *, binary, release, revision, settings):
         return helm_cli.run_rollback(binary, release, revision, self.namespace, settings, timeout=self.seconds_left())
