@@ -108,3 +108,53 @@ options:
         type: int
         default: 30
 """
+
+    # Data-plane mode of the modules that replace pods.
+    DATA_PLANE = r"""
+options:
+  data_plane:
+    description:
+      - Data-plane mode uses the bookies' own admin API (C(httpServerEnabled=true), reached through the API
+        server's pod proxy, which needs C(get) and C(update) on C(pods/proxy)) around each replacement.
+      - Autorecovery is paused before the first bookie goes, if it was on, and turned back on when the rollout
+        ends, succeeded, failed or aborted; with O(bookkeeper.ops.bk_upgrade#module:auto_rollback=true), only after
+        the rollback. C(status.dataPlane) records the pause, so a run that was stopped is put right by the next run
+        of bk_upgrade, bk_rollback or bk_status.
+      - Before a Ready bookie goes, the writable bookies other than it must cover O(data_plane.ensemble_size), else
+        the rollout holds with C(HealthCheckFailing) reason C(WritersWouldStall) while the progress deadline runs.
+        The bookie is then set read-only, and replaced once BookKeeper reports it so; the next bookie goes only
+        when the replaced one is writable again.
+      - An endpoint a bookie does not have (HTTP 404) is a fallback, stated in the step, not a failure; an
+        endpoint that does not answer holds the rollout with reason C(DataPlaneUnanswered).
+      - Without this option (or with O(data_plane.enabled=false)) the rollout is the plain one; what an earlier
+        run recorded in C(status.dataPlane) is still given back.
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether the mode is on; giving the option turns it on.
+        type: bool
+        default: true
+      ensemble_size:
+        description:
+          - The largest ensemble the cluster's writers use (Pravega's C(bookkeeper.ensemble.size)); the
+            capacity check keeps at least this many other bookies writable.
+        type: int
+        default: 3
+      accept_write_stall:
+        description: Replace a bookie even when the writable bookies left would not cover the ensemble.
+        type: bool
+        default: false
+      read_only_seconds:
+        description:
+          - Seconds a bookie asked to turn read-only may take; after them it is replaced as the plain rollout would.
+        type: int
+        default: 30
+      port:
+        description: The bookies' admin HTTP port (C(httpServerPort)).
+        type: int
+        default: 8000
+      timeout:
+        description: Seconds each admin request may take, within the run's O(timeout) left.
+        type: int
+        default: 10
+"""

@@ -54,6 +54,7 @@ extends_documentation_fragment:
   - bookkeeper.ops.cluster
   - bookkeeper.ops.cluster.wait
   - bookkeeper.ops.cluster.health
+  - bookkeeper.ops.cluster.data_plane
   - ansible.builtin.action_common_attributes
 attributes:
   platform:
@@ -160,7 +161,7 @@ def helm_options(params):
 
 def main():
     module.run(
-        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, OPTIONS),
+        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, args.DATA_PLANE_ARG_SPEC, OPTIONS),
         lambda api, params, check_mode: operations.rollback(
             api,
             version=params["version"] and versions.check_requested(params["version"]),

@@ -58,6 +58,7 @@ extends_documentation_fragment:
   - bookkeeper.ops.cluster
   - bookkeeper.ops.cluster.wait
   - bookkeeper.ops.cluster.health
+  - bookkeeper.ops.cluster.data_plane
   - ansible.builtin.action_common_attributes
 attributes:
   platform:
@@ -189,7 +190,7 @@ def upgrade_or_abort(api, params, check_mode):
 
 def main():
     module.run(
-        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, OPTIONS),
+        args.argspec(args.WAIT_ARG_SPEC, args.HEALTH_ARG_SPEC, args.DATA_PLANE_ARG_SPEC, OPTIONS),
         upgrade_or_abort,
         required_if=[("abort", False, ["version"])],
         mutually_exclusive=[("abort", "version"), ("abort", "auto_rollback")],

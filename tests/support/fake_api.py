@@ -3,7 +3,7 @@
 import copy
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import Conflict
-from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import probes
+from ansible_collections.bookkeeper.ops.plugins.module_utils.edge import bookie_admin, probes
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.adapter import ClusterAdapter
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
@@ -30,6 +30,7 @@ class FakeAPI(ClusterAdapter):
         self.waits = 0
         self.lease = []
         self.seconds = 0
+        self.bookkeeper = None  # a FakeBookKeeper answering the pod proxy, for data-plane mode
 
     def clock(self):
         return at(self.seconds)
@@ -64,6 +65,8 @@ class FakeAPI(ClusterAdapter):
             return self.blocked
         self.writes.append(("evict", pod_name))
         self.fake.replaced.append(pod_name)
+        if self.bookkeeper is not None:
+            self.bookkeeper.replaced(pod_name)
         version = self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"]
         uid = "%s-%d" % (pod_name, len(self.fake.replaced))
         self.fake.put(pod(pod_name, version, ready=False, waiting="ContainerCreating", created=self.clock(), uid=uid))
@@ -77,6 +80,18 @@ class FakeAPI(ClusterAdapter):
 
     def run_health_check(self, spec, snapshot, next_pod):
         return probes.run(spec, self, snapshot, next_pod)
+
+    def proxy_get(self, pod_name, port, path, timeout):
+        return self.bookkeeper.get(pod_name, port, path, timeout)
+
+    def proxy_put(self, pod_name, port, path, body, timeout):
+        return self.bookkeeper.put(pod_name, port, path, body, timeout)
+
+    def observe_data_plane(self, snapshot, pod_name):
+        return bookie_admin.observe(self, snapshot, pod_name)
+
+    def change_data_plane(self, snapshot, effect):
+        return bookie_admin.change(self, snapshot, effect)
 
     def wait_for_change(self, seconds):
         self.waits += 1

@@ -90,6 +90,22 @@ HEALTH_ARG_SPEC = {
     },
 }
 
+# Data-plane mode (core/data_plane.py). Given as a dict, it is on unless enabled is false, so that a role can pass
+# {"enabled": false} and a playbook the whole option.
+DATA_PLANE_ARG_SPEC = {
+    "data_plane": {
+        "type": "dict",
+        "options": {
+            "enabled": {"type": "bool", "default": True},
+            "ensemble_size": {"type": "int", "default": 3},
+            "accept_write_stall": {"type": "bool", "default": False},
+            "read_only_seconds": {"type": "int", "default": 30},
+            "port": {"type": "int", "default": 8000},
+            "timeout": {"type": "int", "default": 10},
+        },
+    },
+}
+
 # A run drives the cluster for at most a day; a larger timeout is a typo.
 MAX_TIMEOUT = 86400
 
@@ -125,6 +141,17 @@ def check_names(params):
                 " and '.'" if option == "name" else "",
                 longest,
             )
+    return None
+
+
+def check_data_plane(option):
+    """An error message for a data_plane option out of range, or None."""
+    for key, lowest in (("ensemble_size", 1), ("read_only_seconds", 1), ("timeout", 1), ("port", 1)):
+        value = (option or {}).get(key)
+        if value is not None and value < lowest:
+            return "data_plane.%s must be at least %d, got %d" % (key, lowest, value)
+    if (option or {}).get("port", 1) > 65535:
+        return "data_plane.port must be a TCP port (1 to 65535), got %d" % option["port"]
     return None
 
 

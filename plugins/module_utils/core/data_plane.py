@@ -274,10 +274,10 @@ def _read_only_first(spec, status, now, observed, pod):
     return _wait("waiting for bookie %s to leave the writable bookies" % pod)
 
 
-def note(plane, pod):
+def note(plane, pod, ready_names):
     """What the step that replaces ``pod`` adds to its message: how data-plane mode left it, or a fallback."""
     observed = _observation(plane, pod)
-    if observed is None or (plane or {}).get("spec") is None:
+    if observed is None or (plane or {}).get("spec") is None or pod not in ready_names:
         return ""
     if _missing(observed, "pod_read_only"):
         return " without read-only first (bookie %s has no read-only endpoint: %s)" % (

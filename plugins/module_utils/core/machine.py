@@ -267,6 +267,15 @@ def _hold(snapshot, status, now, message, stable_version):
     return _decision(snapshot, HOLD, message, status, _drifted_template(snapshot["cluster"], snapshot, stable_version))
 
 
+def give_back(snapshot, now, intent=None, limits=None):
+    """The next decision that gives back what status.dataPlane records, whatever else the cluster waits for;
+    IDLE (writing nothing) when nothing is left. As ``decide``, for a run that only puts the data plane right."""
+    del intent, limits  # as decide's, so that a run can take either
+    status = refreshed(snapshot, now)
+    given_back = None if rollout_in_progress(status) else _give_back(snapshot, status, now)
+    return given_back or Decision(IDLE, "nothing recorded in status.dataPlane to give back", None, None, None)
+
+
 def _ready_names(snapshot):
     return [
         pods.name(pod)
@@ -393,7 +402,7 @@ def _data_plane_gate(snapshot, status, now, move):
     pod, ready = effect["pod"], _ready_names(snapshot)
     step = data_plane.give_back(plane, status, now, ready, keep_paused=True, leaving=pod)
     step = step or data_plane.before_replacing(plane, status, now, pod, ready)
-    return step or (kind, message + data_plane.note(plane, pod), effect)
+    return step or (kind, message + data_plane.note(plane, pod, ready), effect)
 
 
 def _health_gate(snapshot, status, now, ordered, move):

@@ -71,6 +71,7 @@ def summarize(snapshot, now=None):
         "conditions": [cond.complete(condition) for condition in status.get("conditions") or ()],
         "rollout": copy.deepcopy(status.get("rollout") or {}),
         "last_rollout": copy.deepcopy(status.get("lastRollout") or {}),
+        "data_plane": copy.deepcopy(status.get("dataPlane") or {}),
         "components": components,
         "reconcile": dict(reconcile.next_rollout(snapshot, now)._asdict()),
     }

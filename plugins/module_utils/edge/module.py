@@ -114,6 +114,7 @@ def run(argument_spec, operation, **rules):
     problem = args.check_names(params)
     if params.get("timeout") is not None:
         problem = problem or args.check_timeout(params["timeout"])
+    problem = problem or args.check_data_plane(params.get("data_plane"))
     if problem:
         ansible_module.fail_json(msg=problem)
     execute(ansible_module, lambda api: operation(api, params, ansible_module.check_mode))

@@ -18,6 +18,7 @@ import time
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import (
     admission,
+    data_plane,
     helm,
     machine,
     manifests,
@@ -26,7 +27,13 @@ from ansible_collections.bookkeeper.ops.plugins.module_utils.core import (
     versions,
 )
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import KubeError, LeaseHeld, Refused, RunFailed
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import (
+    KubeError,
+    LeaseHeld,
+    Refused,
+    RunFailed,
+    TimedOut,
+)
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import runner, waiting
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import utcnow
 
@@ -318,8 +325,17 @@ def _abort_recorded(api, *, before, options, clock, monotonic):
     return result if result["aborted"] or not options.wait else None
 
 
-def status(api, *, condition=None, check_mode=False, clock=utcnow):
-    """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules."""
+# How long bk_status gives back what a stopped run left before it reports what is still recorded.
+GIVE_BACK_SECONDS = 30
+
+
+def status(api, *, condition=None, check_mode=False, clock=utcnow, monotonic=time.monotonic):
+    """The cluster's summary; with ``condition``, that condition set by the reference's timestamp rules.
+
+    What data-plane mode took and a stopped run left recorded (status.dataPlane) is given back first, unless a
+    rollout is in progress (its run, or the next one, gives it back) or another run holds the Lease.
+    """
+    given_back = None if check_mode else _give_back_left_over(api, clock=clock, monotonic=monotonic)
 
     def attempt():
         snapshot = api.observe()
@@ -329,6 +345,8 @@ def status(api, *, condition=None, check_mode=False, clock=utcnow):
             "cluster": summary.summarize(snapshot, clock()),
             "diff": {"before": before, "after": before},
         }
+        if given_back:
+            result.update(changed=True, steps=given_back)
         if not condition:
             return result
         after = dict(before)
@@ -353,6 +371,27 @@ def status(api, *, condition=None, check_mode=False, clock=utcnow):
     return waiting.retry_conflicts(
         attempt, gave_up="gave up writing the condition after repeated write conflicts; retryable"
     )
+
+
+def _give_back_left_over(api, *, clock, monotonic):
+    """The steps that gave back what status.dataPlane records, when no rollout runs; [] when nothing was left."""
+    observed = _as_the_machine_reads(api.observe(), clock())
+    if not data_plane.record(observed) or machine.rollout_in_progress(observed):
+        return []
+    try:
+        with _lease_held(api, clock()):
+            result = runner.drive(
+                api,
+                options=runner.RolloutOptions(wait=True, timeout=GIVE_BACK_SECONDS),
+                clock=clock,
+                monotonic=monotonic,
+                decide=machine.give_back,
+            )
+    except LeaseHeld:
+        return []  # the run that holds it gives back
+    except TimedOut as waited:
+        result = waited.result or {"steps": []}  # a bookie not writable yet: status.dataPlane still says so
+    return [step for step in result["steps"] if step["step"] in data_plane.KINDS]
 
 
 def deploy(api, *, spec, crd=None, options, clock=utcnow, monotonic=time.monotonic):

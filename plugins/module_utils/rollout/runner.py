@@ -77,9 +77,10 @@ def data_plane_option(param):
 class Run:
     """One run's memory between its looks: the steps it returns and what its last look decided."""
 
-    def __init__(self, api, clock, before=None):
+    def __init__(self, api, clock, before=None, decide=machine.decide):
         self.api = api
         self.clock = clock
+        self.decide = decide
         self.steps = []
         self.changed = False
         self.pod = ""
@@ -155,14 +156,14 @@ class Run:
         snapshot["data_plane"] = data_plane.pending(
             options.data_plane, snapshot["cluster"].get("status"), keep_paused=options.auto_rollback
         )
-        decision = machine.decide(snapshot, self.clock(), intent=intent)
+        decision = self.decide(snapshot, self.clock(), intent=intent)
         while decision.kind in (machine.CHECK_HEALTH, machine.OBSERVE_DATA_PLANE):
             pod = decision.effect["pod"]
             if decision.kind == machine.CHECK_HEALTH:
                 snapshot["health"] = self.api.run_health_check(options.health, snapshot, pod)
             else:
                 snapshot["data_plane"]["observed"][pod] = self.api.observe_data_plane(snapshot, pod)
-            decision = machine.decide(snapshot, self.clock(), intent=intent)
+            decision = self.decide(snapshot, self.clock(), intent=intent)
         blocked = self.act(snapshot, decision)
         self.decision, self.blocked = decision, blocked
         return True
@@ -213,16 +214,17 @@ def pod_done(pod_name):
     return done
 
 
-def drive(api, *, options, intent=None, clock=utcnow, monotonic=time.monotonic):
+def drive(api, *, options, intent=None, clock=utcnow, monotonic=time.monotonic, decide=machine.decide):
     """Run the state machine; returns the result dict, raises RunFailed, TimedOut (carrying what the run
     reached) or KubeError.
 
     With ``options.pod``, a waiting run ends once that pod is Ready on the target
     version. ``options.health`` is the health_check option: the check runs when
-    the core asks for it. ``options.check_mode`` is the caller's to honour: this writes.
+    the core asks for it. ``options.check_mode`` is the caller's to honour: this writes. ``decide`` is the
+    core's function that decides (machine.give_back for a run that only gives back to the data plane).
     """
     stop = pod_done(options.pod) if options.pod else None
-    run = Run(api, clock)
+    run = Run(api, clock, decide=decide)
 
     def timed_out():
         raise TimedOut(
