@@ -28,7 +28,7 @@ HTTP = "http"
 COMMAND = "command"
 
 UNDER_REPLICATED_PATH = "api/v1/autorecovery/list_under_replicated_ledger"
-# What BookKeeper 4.16 and 4.17 answer there (read on real bookies, tests/integration/test_real_bookies.py):
+# What BookKeeper 4.16 and 4.17 answer there (read on real bookies, tests/integration/real/test_real_bookies.py):
 # 404 with this text when no ledger is marked, 200 with a JSON list of ledger ids when some are (a map of
 # ledger id to missing replicas with printmissingreplica), and 500 "Exception when get." when the bookie
 # cannot read the marks from its metadata store.

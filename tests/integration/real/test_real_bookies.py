@@ -8,115 +8,30 @@ during the rollout and reads every acknowledged entry back at the end.
 """
 
 import json
-import pathlib
-import subprocess
-import threading
 import time
 
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import health
-from ansible_collections.bookkeeper.ops.plugins.module_utils.edge.k8s import connection
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
-from ansible_collections.bookkeeper.ops.tests.support import clusters, planes, pod_processes
-from ansible_collections.bookkeeper.ops.tests.support.kubectl import Kubectl, get_json, scratch_namespace
-from ansible_collections.bookkeeper.ops.tests.support.real_bookies import CLAIM, SMALL_JVM, STORAGE
-from ansible_collections.bookkeeper.ops.tests.support.service_accounts import OPERATOR, service_account_kubeconfig
+from ansible_collections.bookkeeper.ops.tests.support import pod_processes
+from ansible_collections.bookkeeper.ops.tests.support.kubectl import get_json
+from ansible_collections.bookkeeper.ops.tests.support.real_bookies import (
+    NAME,
+    NEW,
+    OLD,
+    Writer,
+    assert_nothing_lost,
+    deploy,
+    extra_bookie,
+)
 from ansible_collections.bookkeeper.ops.tests.support.wait import wait_for
 from ansible_collections.bookkeeper.ops.tests.support.watchers import BookieWatch
 
-OLD = "0.16.0-real"  # BookKeeper 4.16.6
-NEW = "0.17.0-real"  # BookKeeper 4.17.2
 CRASHING = "0.17.1-real-crash"  # BookKeeper 4.17.2 configured with a ledger storage class that does not exist
 MISSING = "0.17.0-real-missing"  # no such image
-RELEASES = {OLD: "4.16.6", NEW: "4.17.2", CRASHING: "4.17.2"}
-NAME = "bk"
-REAL_PLANE = planes.REAL_NODE  # its node runs the bookies and their ZooKeeper
 REPLICAS = 4
-WRITER = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "cluster" / "bookkeeper" / "Writer.java"
-
-
-@pytest.fixture(scope="module")
-def kubeconfig(real_plane):
-    return real_plane.kubeconfig
-
-
-@pytest.fixture(scope="module")
-def kubectl(kubeconfig):
-    return Kubectl(kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def client(kubeconfig, kubectl, tmp_path_factory):
-    """Least privilege, as for the tests on simulated nodes."""
-    path = tmp_path_factory.mktemp("operator") / "kubeconfig.yaml"
-    path, _token = service_account_kubeconfig(kubectl, kubeconfig, path, OPERATOR, ["bookkeeper-ops"])
-    return connection.api_client({"kubeconfig": path}, environ={})
-
-
-@pytest.fixture
-def namespace(kubectl):
-    with scratch_namespace(kubectl, "bk-real") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def writer_classes(kubeconfig, tmp_path_factory):
-    """Writer.java compiled once against the newest release's client (javac on every start costs seconds)."""
-    out = tmp_path_factory.mktemp("writer")
-    lib = REAL_PLANE.script("bookkeeper-lib", RELEASES[NEW])
-    subprocess.run(["javac", "-nowarn", "-cp", lib + "/*", "-d", str(out), str(WRITER)], check=True)
-    return lib, out
-
-
-class Writer:
-    """The writer as a process: started against a cluster's ledgers, stopped to get its report."""
-
-    def __init__(self, classes, namespace, *options):
-        lib, out = classes
-        argv = [
-            "java",
-            "-Xmx256m",
-            "-Dzookeeper.sasl.client=false",
-            "-cp",
-            "%s/*:%s" % (lib, out),
-            "Writer",
-            "--zookeeper",
-            REAL_PLANE.script("zookeeper"),
-            "--root",
-            "/%s-%s" % (namespace, NAME),
-            *options,
-        ]
-        self.lines = []
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        wait_for("the writer's first acknowledged entries", lambda: self.acked() > 20, timeout=90)
-
-    def _read(self):
-        for line in self.process.stdout:
-            if line.startswith("WRITER "):
-                self.lines.append(line[len("WRITER ") :].strip())
-
-    def acked(self):
-        counts = [int(line.split()[1]) for line in self.lines if line.startswith("acked ")]
-        return counts[-1] if counts else 0
-
-    def stop(self):
-        self.process.stdin.write("stop\n")
-        self.process.stdin.close()
-        self.process.wait(timeout=180)
-        self._reader.join(timeout=10)
-        [report] = [json.loads(line[len("report ") :]) for line in self.lines if line.startswith("report ")]
-        print("writer:", {k: v for k, v in report.items() if k != "acked_per_second"})
-        return report
-
-
-def deploy(client, namespace, version=OLD, replicas=REPLICAS, **spec):
-    # Real bookies start a JVM each and pass the template's probe after 20 s: more time than simulated ones.
-    spec = dict({"zookeeperUri": REAL_PLANE.script("zookeeper"), "storage": STORAGE, "jvmOptions": SMALL_JVM}, **spec)
-    return clusters.deploy(client, namespace, replicas=replicas, version=version, timeout=300, **spec)
 
 
 def bookie_pods(kubectl, namespace):
@@ -142,12 +57,6 @@ def data_plane_rss(kubectl, namespace):
 def claims(kubectl, namespace):
     """Claim name -> uid of the bookies' claims."""
     return {c["metadata"]["name"]: c["metadata"]["uid"] for c in get_json(kubectl, "pvc", "-n", namespace)["items"]}
-
-
-def assert_nothing_lost(report):
-    assert report["acknowledged"] > 100, report
-    assert report["lost"] == 0, report
-    assert report["read_back"] == report["acknowledged"], report
 
 
 def test_upgrade_between_real_releases_with_the_writer_running(client, kubectl, namespace, writer_classes):
@@ -219,36 +128,6 @@ def test_failed_upgrades_rolled_back_with_the_writer_running(client, kubectl, na
     report = writer.stop()
     assert_nothing_lost(report)
     assert watch.most_down <= 1, "bookies down at once (seconds in, which): %s" % (watch.worst,)
-
-
-def extra_bookie():
-    """A bookie of the same BookKeeper cluster (its ConfigMap) that is not one of the StatefulSet's pods.
-
-    Its claim outlives it, so that it comes back as the same bookie, with its ledgers.
-    """
-    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "outside"}, "spec": CLAIM}
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "outside"},
-        "spec": {
-            "terminationGracePeriodSeconds": 10,
-            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "outside"}}],
-            "containers": [
-                {
-                    "name": "bookie",
-                    "image": "pravega/bookkeeper:%s" % OLD,
-                    "envFrom": [{"configMapRef": {"name": "%s-bookie" % NAME}}],
-                    "volumeMounts": [
-                        {"name": "data", "mountPath": "/bk/journal", "subPath": "journal"},
-                        {"name": "data", "mountPath": "/bk/ledgers", "subPath": "ledgers"},
-                    ],
-                    "readinessProbe": {"httpGet": {"path": "/heartbeat", "port": 8000}, "periodSeconds": 2},
-                }
-            ],
-        },
-    }
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [claim, pod]})
 
 
 def gate(api, asked="bk-bookie-1"):
