@@ -39,18 +39,26 @@ class FakeBookKeeper:
         return NOT_FOUND
 
     def put(self, pod_name, port, path, body, timeout):
+        """As BookKeeper 4.16 and 4.17 take them: autorecovery's ``enabled`` in the query, the state as a JSON
+        object (the client sends a dict as one; a str would be a JSON string)."""
         if pod_name not in self.ready():
             return 503, "error trying to reach service: connection refused"
+        path, _, query = path.partition("?")
         if path in self.missing:
             return NOT_FOUND
-        self.puts.append((self.api.seconds, pod_name, path, json.loads(body)))
-        self.api.writes.append(("put", pod_name, path, json.loads(body)))
         if path == data_plane.AUTORECOVERY_PATH:
-            self.autorecovery = json.loads(body)["enabled"]
-        elif json.loads(body)["readOnly"]:
+            if query not in ("enabled=true", "enabled=false"):
+                return 400, "Param 'enabled' not found in {}"
+            body = {"enabled": query == "enabled=true"}
+            self.autorecovery = body["enabled"]
+        elif not isinstance(body, dict):
+            return 500, "Internal Server Error"
+        elif body["readOnly"]:
             self.read_only.add(pod_name)
         else:
             self.read_only.discard(pod_name)
+        self.puts.append((self.api.seconds, pod_name, path, dict(body)))
+        self.api.writes.append(("put", pod_name, path, dict(body)))
         return 200, ""
 
     def replaced(self, pod_name):

@@ -175,7 +175,7 @@ def after_change(status, effect, now):
     """The status once a data-plane ``effect`` is made (or, for those RECORDED_FIRST, about to be)."""
     kind, pod = effect["type"], effect.get("pod")
     if kind == PAUSE_AUTORECOVERY:
-        _set(status, autorecoveryPausedAt=cond.format_time(now))
+        _set(status, autorecoveryPausedAt=record(status).get("autorecoveryPausedAt") or cond.format_time(now))
     elif kind == RESUME_AUTORECOVERY:
         _clear(status, "autorecoveryPausedAt")
     elif kind == SET_READ_ONLY:
@@ -197,17 +197,18 @@ def before_replacing(plane, status, now, pod, ready_names):
     observed = _observation(plane, pod)
     if observed is None:
         return _observe(pod)
-    # Autorecovery first: it must be paused before any bookie goes, Ready or not.
-    if not record(status).get("autorecoveryPausedAt"):
-        if _unanswered(observed, "autorecovery"):
-            return _hold(
-                status,
-                now,
-                DATA_PLANE_UNANSWERED,
-                "could not read autorecovery's status: %s" % _unanswered(observed, "autorecovery"),
-            )
-        if observed.get("autorecovery"):
-            return _effect(PAUSE_AUTORECOVERY, observed.get("asked") or pod, "pausing autorecovery for the rollout")
+    # Autorecovery first: it must be paused before any bookie goes, Ready or not; a pause recorded that BookKeeper
+    # does not show (the request was refused after it was recorded) is asked again.
+    if _unanswered(observed, "autorecovery"):
+        return _hold(
+            status,
+            now,
+            DATA_PLANE_UNANSWERED,
+            "could not read autorecovery's status: %s" % _unanswered(observed, "autorecovery"),
+        )
+    if observed.get("autorecovery"):
+        again = " (asked again)" if record(status).get("autorecoveryPausedAt") else ""
+        return _effect(PAUSE_AUTORECOVERY, observed.get("asked") or pod, "pausing autorecovery for the rollout" + again)
     if pod not in ready_names:
         return None
     stall = _capacity_problem(spec, observed, pod, ready_names)
@@ -315,11 +316,12 @@ def answer(status, body, field=None):
 
 
 def change_request(effect):
-    """(path, JSON body) of the PUT that makes a data-plane ``effect``."""
+    """(path, body) of the PUT that makes a data-plane ``effect``: BookKeeper reads autorecovery's ``enabled`` from
+    the query (a body gets HTTP 400 "Param 'enabled' not found") and the bookie's state from a JSON object (a dict)."""
     kind = effect["type"]
     if kind in (PAUSE_AUTORECOVERY, RESUME_AUTORECOVERY):
-        return AUTORECOVERY_PATH, json.dumps({"enabled": kind == RESUME_AUTORECOVERY})
-    return STATE_PATH, json.dumps({"readOnly": kind == SET_READ_ONLY})
+        return "%s?enabled=%s" % (AUTORECOVERY_PATH, "true" if kind == RESUME_AUTORECOVERY else "false"), None
+    return STATE_PATH, {"readOnly": kind == SET_READ_ONLY}
 
 
 def change_verdict(effect, status, body):

@@ -111,8 +111,8 @@ class ClusterAPI(ClusterAdapter):
         return self._proxy("GET", pod_name, port, path, timeout)
 
     def proxy_put(self, pod_name, port, path, body, timeout):
-        """PUT ``body`` (JSON) to a pod's port through the API server; answers as proxy_get. Not retried: the
-        data-plane step that sends it looks again before sending it again."""
+        """PUT ``body`` (a dict, sent as a JSON object) to a pod's port through the API server; answers as
+        proxy_get. Not retried: the data-plane step that sends it looks again before sending it again."""
         return self._proxy("PUT", pod_name, port, path, timeout, body)
 
     def _proxy(self, method, pod_name, port, path, timeout, body=None):

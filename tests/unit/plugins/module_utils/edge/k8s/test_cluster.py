@@ -227,3 +227,25 @@ def test_waiting_for_the_resource_type_looks_again_until_it_is_served_else_says_
         "waiting for the BookkeeperCluster resource type to be served: the server could not find the resource "
         "(HTTP 404)"
     )
+
+
+def test_a_put_through_the_pod_proxy_sends_its_body_as_a_json_object(api, monkeypatch):
+    sent = {}
+
+    class Answer:
+        status, data = 200, b""
+
+        def getheaders(self):
+            return {}
+
+    def request(method, url, **kwargs):
+        sent.update(method=method, url=url, body=kwargs.get("body"), headers=kwargs.get("headers"))
+        return Answer()
+
+    monkeypatch.setattr(api.client.rest_client, "request", request)
+    assert api.proxy_put("bk-bookie-1", 8000, "api/v1/bookie/state/readonly", {"readOnly": True}, 2) == (200, "")
+    assert sent["method"] == "PUT"
+    assert sent["url"].endswith("/api/v1/namespaces/pravega/pods/bk-bookie-1:8000/proxy/api/v1/bookie/state/readonly")
+    # What the client writes on the wire: an object, as BookKeeper reads it (a str would go as a JSON string).
+    assert json.dumps(sent["body"]) == '{"readOnly": true}'
+    assert sent["headers"]["Content-Type"] == "application/json"
