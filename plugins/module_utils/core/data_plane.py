@@ -179,7 +179,9 @@ def after_change(status, effect, now):
     elif kind == RESUME_AUTORECOVERY:
         _clear(status, "autorecoveryPausedAt")
     elif kind == SET_READ_ONLY:
-        _set(status, readOnly=pod, readOnlySince=cond.format_time(now))
+        taken = record(status)
+        since = taken.get("readOnlySince") if taken.get("readOnly") == pod else None
+        _set(status, readOnly=pod, readOnlySince=since or cond.format_time(now))
     elif kind == SET_WRITABLE:
         _clear(status, "readOnly", "readOnlySince")
     return status

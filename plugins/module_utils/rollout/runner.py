@@ -135,10 +135,12 @@ class Run:
     def pause(self, seconds):
         """Between two looks: renew the Lease; wait for a change only when the last decision was blocked or empty.
 
-        After a write the next look comes at once, to see its effect.
+        After a write the next look comes at once, to see its effect; a request to the bookies asked again
+        without a write (they took it but do not show it yet) waits too, rather than asking in a tight loop.
         """
         self.api.renew(self.clock())
-        if self.blocked or (self.decision.status is None and self.decision.effect is None):
+        effect = (self.decision.effect or {}).get("type")
+        if self.blocked or (self.decision.status is None and (effect is None or effect in data_plane.KINDS)):
             self.api.wait_for_change(seconds)
 
     def advance(self, *, stop, options, intent):
@@ -174,8 +176,10 @@ class Run:
         effect = decision.effect or {}
         blocked = ""
         if effect.get("type") in data_plane.RECORDED_FIRST:
-            # Recorded before it is made: if the run stops in between, the next one gives it back.
-            self.api.write_status(cluster, decision.status)
+            # Recorded before it is made (unless recorded already): if the run stops in between, the next one
+            # gives it back.
+            if decision.status is not None:
+                self.api.write_status(cluster, decision.status)
             self.changed = True
             return self.api.change_data_plane(snapshot, effect)
         if effect.get("type") == machine.REPLACE_POD:

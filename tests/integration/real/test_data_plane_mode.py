@@ -169,8 +169,10 @@ def test_a_run_killed_mid_rollout_is_put_right_by_the_next_one(client, kubeconfi
     report = writer.stop()
     assert_nothing_lost(report)
     assert watch.most_down <= 1, "bookies down at once (seconds in, which): %s" % (watch.worst,)
-    assert [step["step"] for step in result["steps"]].count(data_plane.PAUSE_AUTORECOVERY) == 0
-    assert autorecovery_enabled(api) and "dataPlane" not in api.get_cluster()["status"]
+    kinds = [step["step"] for step in result["steps"]]
+    assert kinds.count(data_plane.PAUSE_AUTORECOVERY) == 0 and kinds.count(data_plane.RESUME_AUTORECOVERY) == 1, kinds
+    assert autorecovery_enabled(api), result["steps"]
+    assert "dataPlane" not in api.get_cluster()["status"]
     assert clusters.versions_of(api)[0] == NEW
 
 

@@ -185,3 +185,54 @@ def test_the_option_is_off_unless_given_and_enabled():
     assert runner.data_plane_option(None) is None
     assert runner.data_plane_option(dict(MODE, enabled=False)) is None
     assert runner.data_plane_option(dict(MODE, enabled=True)) == MODE
+
+
+def test_a_recorded_pause_that_bookkeeper_does_not_show_is_asked_again():
+    api = bookies()
+    refused = []
+    answer = api.bookkeeper.put
+
+    def refuse_the_first_pause(pod_name, port, path, body, timeout):
+        if path.endswith("enabled=false") and not refused:
+            refused.append(path)
+            return 403, '{"kind":"Status","code":403,"message":"pods \\"bk-bookie-3\\" is forbidden"}'
+        return answer(pod_name, port, path, body, timeout)
+
+    api.bookkeeper.put = refuse_the_first_pause
+    result = upgrade(api)
+    messages = [step["message"] for step in result["steps"] if step["step"] == data_plane.PAUSE_AUTORECOVERY]
+    assert messages[0].startswith("bookie bk-bookie-3 did not take the request to pause autorecovery: HTTP 403")
+    assert messages[1] == "pausing autorecovery for the rollout (asked again)"
+    first_eviction = changes(api).index(("evict", "bk-bookie-0"))
+    assert ("put", "bk-bookie-3", "status=False") in changes(api)[:first_eviction]
+    assert api.bookkeeper.autorecovery is True
+
+
+def test_a_bookie_that_does_not_turn_read_only_is_replaced_after_read_only_seconds():
+    api = bookies()
+    answer = api.bookkeeper.put
+    api.bookkeeper.put = lambda pod_name, port, path, body, timeout: (
+        (500, "Internal Server Error") if "readonly" in path else answer(pod_name, port, path, body, timeout)
+    )
+    result = upgrade(api, mode=dict(MODE, read_only_seconds=12))
+    asked = [
+        step for step in result["steps"] if step["step"] == data_plane.SET_READ_ONLY and step["pod"] == "bk-bookie-0"
+    ]
+    [replaced] = [step for step in result["steps"] if step["step"] == "replace_pod" and step["pod"] == "bk-bookie-0"]
+    waited = (cond.parse_time(replaced["time"]) - cond.parse_time(asked[0]["time"])).total_seconds()
+    assert 12 <= waited <= 20, (waited, asked, replaced)
+    assert replaced["message"].endswith(", still writable after the read-only wait")
+    assert api.fake.cr["status"]["currentVersion"] == "0.14.0"
+
+
+def test_bookies_that_take_a_request_without_showing_it_are_asked_again_at_a_pace_until_the_deadline():
+    api = bookies()
+    answer = api.bookkeeper.put
+    api.bookkeeper.put = lambda pod_name, port, path, body, timeout: (
+        (200, "") if "autorecovery" in path else answer(pod_name, port, path, body, timeout)
+    )
+    with pytest.raises(RunFailed, match="progress deadline exceeded"):
+        upgrade(api)
+    assert len([write for write in api.writes if write[0] == "put"]) == 0
+    assert [change for change in changes(api) if change[0] == "evict"] == []
+    assert api.seconds >= 600, "the default upgradeTimeout (10 minutes) ended it, asking every few seconds"
