@@ -5,7 +5,8 @@ Usage: .venv/bin/python bench/data_plane.py [--bookies 4]
 On the real-node cluster (BK_NODES=real, started if needed and left as it was found), each case deploys a cluster
 of real bookies (BookKeeper 4.16.6, claims of their own, small heaps) and starts three writers: the tests' writer
 (one add at a time, ensemble 3, quorums 2/2) and two pipelining ones (8 adds in flight, ensemble 3, quorums 3/3
-and 3/2). After 15 s at rest it upgrades to 4.17.2, then lets them write 5 s more and reads everything back.
+and 3/2). After 10 s of warm-up and 15 s at rest it upgrades to 4.17.2, then lets them write 5 s more and reads
+everything back.
 
 * ``plain`` and ``data-plane``: the same upgrade without and with data-plane mode;
 * ``small, held`` and ``small, stall accepted``: as many bookies as the ensemble (3). Held, the rollout waits
@@ -162,6 +163,9 @@ def run_case(case, client, kubectl, zookeeper, classes, bookies):
     api, namespace = deploy(client, kubectl, zookeeper, bookies, case)
     try:
         writers = {name: Writer(classes, namespace, *options) for name, options in WRITERS.items()}
+        time.sleep(10)  # the writers' JVMs warm up: their first seconds are no measure of the cluster at rest
+        for writer in writers.values():
+            writer.phase("steady")
         time.sleep(15)
         mode = None if case == "plain" else dict(MODE, accept_write_stall=case == "small, stall accepted")
         with Timeline(api, kubectl, namespace) as timeline:
@@ -186,7 +190,7 @@ def run_case(case, client, kubectl, zookeeper, classes, bookies):
         kubectl("delete", "namespace", namespace, "--wait=false")
     rows = []
     for name, report in reports.items():
-        rest, during = report["phases"]["rest"], report["phases"]["during"]
+        rest, during = report["phases"]["steady"], report["phases"]["during"]
         rows.append(
             WriterRow(
                 case,

@@ -149,6 +149,15 @@ options:
           - Seconds a bookie asked to turn read-only may take; after them it is replaced as the plain rollout would.
         type: int
         default: 30
+      shutdown_seconds:
+        description:
+          - The grace period of a read-only bookie's eviction, instead of the pod's own
+            (C(terminationGracePeriodSeconds), 30 s by default). Its writers have left it and its journal holds every
+            entry it acknowledged; a bookie that embeds autorecovery otherwise spends 10 to 30 s after SIGTERM waiting
+            for autorecovery's threads.
+          - A bookie that did not turn read-only is evicted with its own grace period.
+        type: int
+        default: 5
       port:
         description: The bookies' admin HTTP port (C(httpServerPort)).
         type: int

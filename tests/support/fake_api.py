@@ -31,6 +31,7 @@ class FakeAPI(ClusterAdapter):
         self.lease = []
         self.seconds = 0
         self.bookkeeper = None  # a FakeBookKeeper answering the pod proxy, for data-plane mode
+        self.graces = []  # the grace period of each eviction (None: the pod's own)
 
     def clock(self):
         return at(self.seconds)
@@ -60,10 +61,11 @@ class FakeAPI(ClusterAdapter):
         self.fake.sts["spec"]["template"]["metadata"]["annotations"]["bookkeeper.version"] = effect["version"]
         self.fake.sts["spec"]["template"]["spec"]["containers"][0]["image"] = effect["image"]
 
-    def evict(self, pod_name, pod_uid):
+    def evict(self, pod_name, pod_uid, grace_seconds=None):
         if self.blocked:
             return self.blocked
         self.writes.append(("evict", pod_name))
+        self.graces.append(grace_seconds)
         self.fake.replaced.append(pod_name)
         if self.bookkeeper is not None:
             self.bookkeeper.replaced(pod_name)

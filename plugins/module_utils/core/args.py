@@ -100,6 +100,7 @@ DATA_PLANE_ARG_SPEC = {
             "ensemble_size": {"type": "int", "default": 3},
             "accept_write_stall": {"type": "bool", "default": False},
             "read_only_seconds": {"type": "int", "default": 30},
+            "shutdown_seconds": {"type": "int", "default": 5},
             "port": {"type": "int", "default": 8000},
             "timeout": {"type": "int", "default": 10},
         },
@@ -146,7 +147,13 @@ def check_names(params):
 
 def check_data_plane(option):
     """An error message for a data_plane option out of range, or None."""
-    for key, lowest in (("ensemble_size", 1), ("read_only_seconds", 1), ("timeout", 1), ("port", 1)):
+    for key, lowest in (
+        ("ensemble_size", 1),
+        ("read_only_seconds", 1),
+        ("shutdown_seconds", 1),
+        ("timeout", 1),
+        ("port", 1),
+    ):
         value = (option or {}).get(key)
         if value is not None and value < lowest:
             return "data_plane.%s must be at least %d, got %d" % (key, lowest, value)

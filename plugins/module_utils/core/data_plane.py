@@ -60,6 +60,11 @@ DATA_PLANE_UNANSWERED = "DataPlaneUnanswered"
 DEFAULT_ENSEMBLE = 3
 # How long a bookie asked to turn read-only may take before it is replaced as the plain rollout would.
 DEFAULT_READ_ONLY_SECONDS = 30
+# The grace period of a read-only bookie's eviction. Its writers have left it and every entry it acknowledged is in
+# its synced journal; what a bookie spends longer on after SIGTERM is the shutdown of the autorecovery it embeds
+# (autoRecoveryDaemonEnabled), which waits up to 10 s for the auditor elector and 30 s for the auditor
+# (docs/performance.md).
+DEFAULT_SHUTDOWN_SECONDS = 5
 
 # The admin API's paths, the same on BookKeeper 4.16 and 4.17 (read on real bookies).
 STATE_PATH = "api/v1/bookie/state/readonly"
@@ -275,6 +280,15 @@ def _read_only_first(spec, status, now, observed, pod):
     if not observed.get("pod_read_only"):
         return _effect(SET_READ_ONLY, pod, "setting bookie %s read-only (asked again)" % pod)
     return _wait("waiting for bookie %s to leave the writable bookies" % pod)
+
+
+def grace_seconds(plane, pod, ready_names):
+    """The grace period for the eviction of ``pod`` once it is read-only, or None (the pod's own)."""
+    observed = _observation(plane, pod)
+    spec = (plane or {}).get("spec")
+    if observed is None or spec is None or pod not in ready_names or not observed.get("pod_read_only"):
+        return None
+    return spec.get("shutdown_seconds") or DEFAULT_SHUTDOWN_SECONDS
 
 
 def note(plane, pod, ready_names):

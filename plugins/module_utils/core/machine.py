@@ -402,7 +402,12 @@ def _data_plane_gate(snapshot, status, now, move):
     pod, ready = effect["pod"], _ready_names(snapshot)
     step = data_plane.give_back(plane, status, now, ready, keep_paused=True, leaving=pod)
     step = step or data_plane.before_replacing(plane, status, now, pod, ready)
-    return step or (kind, message + data_plane.note(plane, pod, ready), effect)
+    if step:
+        return step
+    grace = data_plane.grace_seconds(plane, pod, ready)
+    if grace is not None:
+        effect = dict(effect, grace_seconds=grace)
+    return kind, message + data_plane.note(plane, pod, ready), effect
 
 
 def _health_gate(snapshot, status, now, ordered, move):

@@ -54,8 +54,9 @@ class ClusterAdapter:
         """Point a component's pod template at the image and version of ``effect`` (an UPDATE_TEMPLATE effect)."""
         raise NotImplementedError
 
-    def evict(self, pod_name, pod_uid):
-        """Evict a pod; returns why it was refused or failed for now, or "" when it goes."""
+    def evict(self, pod_name, pod_uid, grace_seconds=None):
+        """Evict a pod (within ``grace_seconds``, else its own grace period); returns why it was refused or failed
+        for now, or "" when it goes."""
         raise NotImplementedError
 
     def change_data_plane(self, snapshot, effect):

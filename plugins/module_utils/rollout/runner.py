@@ -184,7 +184,7 @@ class Run:
             return self.api.change_data_plane(snapshot, effect)
         if effect.get("type") == machine.REPLACE_POD:
             # Evict before recording: if the run stops in between, the next one sees the pod going.
-            blocked = self.api.evict(effect["pod"], effect["uid"])
+            blocked = self.api.evict(effect["pod"], effect["uid"], grace_seconds=effect.get("grace_seconds"))
             self.changed = self.changed or not blocked
         if effect.get("type") in data_plane.KINDS:
             # Given back before the record is cleared: if the run stops in between, the next one does it again.

@@ -175,11 +175,13 @@ class ClusterAPI(ClusterAdapter):
             patch,
         )
 
-    def evict(self, pod_name, pod_uid):
+    def evict(self, pod_name, pod_uid, grace_seconds=None):
         """Not retried here: the run observes again, decides again and evicts again after a wait."""
         body = k8s.V1Eviction(
             metadata=k8s.V1ObjectMeta(name=pod_name, namespace=self.namespace),
-            delete_options=k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=pod_uid)),
+            delete_options=k8s.V1DeleteOptions(
+                preconditions=k8s.V1Preconditions(uid=pod_uid), grace_period_seconds=grace_seconds
+            ),
         )
         try:
             self.door.request(

@@ -62,6 +62,8 @@ def test_each_bookie_goes_read_only_before_it_goes_and_autorecovery_is_paused_fo
     assert steps.count(data_plane.SET_READ_ONLY) == 4 and steps[-3:-1] == [data_plane.RESUME_AUTORECOVERY, "complete"]
     replaced = [step["message"] for step in result["steps"] if step["step"] == "replace_pod"]
     assert replaced[0] == "replacing pod bk-bookie-0 (0.13.0 -> 0.14.0), read-only"
+    # Read-only, each goes within data_plane.shutdown_seconds rather than its pod's grace period.
+    assert api.graces == [5, 5, 5, 5]
 
 
 def test_a_bookie_is_not_taken_down_while_the_others_would_not_cover_the_ensemble():
@@ -147,6 +149,7 @@ def test_bookies_without_the_endpoints_are_replaced_as_the_plain_rollout_replace
     api = bookies(missing=[data_plane.STATE_PATH, data_plane.AUTORECOVERY_PATH, "api/v1/bookie/list_bookies"])
     result = upgrade(api)
     assert [change[0] for change in changes(api)] == ["evict"] * 4
+    assert api.graces == [None] * 4, "not read-only: the pods' own grace period"
     replaced = [step["message"] for step in result["steps"] if step["step"] == "replace_pod"]
     assert replaced[0] == (
         "replacing pod bk-bookie-0 (0.13.0 -> 0.14.0) without read-only first (bookie bk-bookie-0 has no read-only "
