@@ -157,7 +157,7 @@ options:
             for autorecovery's threads.
           - A bookie that did not turn read-only is evicted with its own grace period.
         type: int
-        default: 5
+        default: 2
       port:
         description: The bookies' admin HTTP port (C(httpServerPort)).
         type: int

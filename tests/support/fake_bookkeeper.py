@@ -43,7 +43,7 @@ class FakeBookKeeper:
         object (the client sends a dict as one; a str would be a JSON string)."""
         if pod_name not in self.ready():
             return 503, "error trying to reach service: connection refused"
-        path, _, query = path.partition("?")
+        path, query = (path.split("?", 1) + [""])[:2]
         if path in self.missing:
             return NOT_FOUND
         if path == data_plane.AUTORECOVERY_PATH:

@@ -100,7 +100,7 @@ DATA_PLANE_ARG_SPEC = {
             "ensemble_size": {"type": "int", "default": 3},
             "accept_write_stall": {"type": "bool", "default": False},
             "read_only_seconds": {"type": "int", "default": 30},
-            "shutdown_seconds": {"type": "int", "default": 5},
+            "shutdown_seconds": {"type": "int", "default": 2},
             "port": {"type": "int", "default": 8000},
             "timeout": {"type": "int", "default": 10},
         },

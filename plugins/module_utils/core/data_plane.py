@@ -64,7 +64,7 @@ DEFAULT_READ_ONLY_SECONDS = 30
 # its synced journal; what a bookie spends longer on after SIGTERM is the shutdown of the autorecovery it embeds
 # (autoRecoveryDaemonEnabled), which waits up to 10 s for the auditor elector and 30 s for the auditor
 # (docs/performance.md).
-DEFAULT_SHUTDOWN_SECONDS = 5
+DEFAULT_SHUTDOWN_SECONDS = 2
 
 # The admin API's paths, the same on BookKeeper 4.16 and 4.17 (read on real bookies).
 STATE_PATH = "api/v1/bookie/state/readonly"

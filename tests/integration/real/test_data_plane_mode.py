@@ -45,9 +45,10 @@ def autorecovery_enabled(api, bookie="bk-bookie-1"):
     return admin(api, data_plane.AUTORECOVERY_PATH, bookie)["enabled"]
 
 
-def upgrade(api, version=NEW, mode=MODE, timeout=300, **options):
+def upgrade(api, version=NEW, mode=None, timeout=300, **options):
+    """The upgrade in data-plane mode, with MODE unless ``mode`` says otherwise."""
     return operations.upgrade(
-        api, version=version, options=RolloutOptions(wait=True, timeout=timeout, data_plane=mode, **options)
+        api, version=version, options=RolloutOptions(wait=True, timeout=timeout, data_plane=mode or MODE, **options)
     )
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core import conditions as cond
-from ansible_collections.bookkeeper.ops.plugins.module_utils.core import data_plane
+from ansible_collections.bookkeeper.ops.plugins.module_utils.core import data_plane, resource
 from ansible_collections.bookkeeper.ops.plugins.module_utils.core.errors import RunFailed
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout import operations, runner
 from ansible_collections.bookkeeper.ops.plugins.module_utils.rollout.runner import RolloutOptions
@@ -19,7 +19,9 @@ def bookies(replicas=4, extra=0, **fake):
     return api
 
 
-def upgrade(api, version="0.14.0", wait=True, mode=MODE, **options):
+def upgrade(api, version="0.14.0", wait=True, mode="on", **options):
+    """The upgrade in data-plane mode with MODE ("on"), another ``mode``, or the plain one (None)."""
+    mode = MODE if mode == "on" else mode
     return operations.upgrade(
         api,
         version=version,
@@ -63,7 +65,7 @@ def test_each_bookie_goes_read_only_before_it_goes_and_autorecovery_is_paused_fo
     replaced = [step["message"] for step in result["steps"] if step["step"] == "replace_pod"]
     assert replaced[0] == "replacing pod bk-bookie-0 (0.13.0 -> 0.14.0), read-only"
     # Read-only, each goes within data_plane.shutdown_seconds rather than its pod's grace period.
-    assert api.graces == [5, 5, 5, 5]
+    assert api.graces == [2, 2, 2, 2]
 
 
 def test_a_bookie_is_not_taken_down_while_the_others_would_not_cover_the_ensemble():
@@ -239,3 +241,18 @@ def test_bookies_that_take_a_request_without_showing_it_are_asked_again_at_a_pac
     assert len([write for write in api.writes if write[0] == "put"]) == 0
     assert [change for change in changes(api) if change[0] == "evict"] == []
     assert api.seconds >= 600, "the default upgradeTimeout (10 minutes) ended it, asking every few seconds"
+
+
+def test_an_abort_gives_back_the_read_only_bookie_and_autorecovery_before_it_is_recorded():
+    api = bookies()
+    for _look in range(6):
+        upgrade(api, wait=False)
+        if api.bookkeeper.read_only:
+            break
+    assert api.bookkeeper.read_only == {"bk-bookie-0"} and api.bookkeeper.autorecovery is False
+    api.fake.cr["metadata"].setdefault("annotations", {})[resource.ABORT_ANNOTATION] = "change freeze"
+    with pytest.raises(RunFailed, match="aborted on request"):
+        upgrade(api)
+    assert api.bookkeeper.read_only == set() and api.bookkeeper.autorecovery is True
+    assert "dataPlane" not in api.fake.cr["status"]
+    assert [change for change in changes(api) if change[0] == "evict"] == [], "the abort came before the eviction"
