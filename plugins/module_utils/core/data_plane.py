@@ -282,28 +282,20 @@ def _read_only_first(spec, status, now, observed, pod):
     return _wait("waiting for bookie %s to leave the writable bookies" % pod)
 
 
-def grace_seconds(plane, pod, ready_names):
-    """The grace period for the eviction of ``pod`` once it is read-only, or None (the pod's own)."""
+def eviction(plane, pod, ready_names):
+    """How data-plane mode evicts ``pod``: (what the step's message adds, the grace period or None for the pod's
+    own). A bookie that is read-only goes within ``shutdown_seconds``; one that could not be made so goes as the
+    plain rollout would, and the message says why."""
     observed = _observation(plane, pod)
     spec = (plane or {}).get("spec")
-    if observed is None or spec is None or pod not in ready_names or not observed.get("pod_read_only"):
-        return None
-    return spec.get("shutdown_seconds") or DEFAULT_SHUTDOWN_SECONDS
-
-
-def note(plane, pod, ready_names):
-    """What the step that replaces ``pod`` adds to its message: how data-plane mode left it, or a fallback."""
-    observed = _observation(plane, pod)
-    if observed is None or (plane or {}).get("spec") is None or pod not in ready_names:
-        return ""
-    if _missing(observed, "pod_read_only"):
-        return " without read-only first (bookie %s has no read-only endpoint: %s)" % (
-            pod,
-            _missing(observed, "pod_read_only"),
-        )
+    if observed is None or spec is None or pod not in ready_names:
+        return "", None
+    missing = _missing(observed, "pod_read_only")
+    if missing:
+        return " without read-only first (bookie %s has no read-only endpoint: %s)" % (pod, missing), None
     if observed.get("pod_read_only"):
-        return ", read-only"
-    return ", still writable after the read-only wait"
+        return ", read-only", spec.get("shutdown_seconds") or DEFAULT_SHUTDOWN_SECONDS
+    return ", still writable after the read-only wait", None
 
 
 def _shown(body):

@@ -404,10 +404,10 @@ def _data_plane_gate(snapshot, status, now, move):
     step = step or data_plane.before_replacing(plane, status, now, pod, ready)
     if step:
         return step
-    grace = data_plane.grace_seconds(plane, pod, ready)
+    added, grace = data_plane.eviction(plane, pod, ready)
     if grace is not None:
         effect = dict(effect, grace_seconds=grace)
-    return kind, message + data_plane.note(plane, pod, ready), effect
+    return kind, message + added, effect
 
 
 def _health_gate(snapshot, status, now, ordered, move):

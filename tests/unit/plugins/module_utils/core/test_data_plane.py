@@ -42,6 +42,17 @@ def changes(api):
     return shown
 
 
+def stopped_once_bookie_0_is_read_only():
+    """Fake bookies whose upgrade ran one look at a time and stopped once it set bookie 0 read-only."""
+    api = bookies()
+    for _look in range(6):
+        upgrade(api, wait=False)
+        if api.bookkeeper.read_only:
+            break
+    assert api.bookkeeper.read_only == {"bk-bookie-0"} and api.bookkeeper.autorecovery is False
+    return api
+
+
 def test_each_bookie_goes_read_only_before_it_goes_and_autorecovery_is_paused_for_the_whole_rollout():
     api = bookies()
     result = upgrade(api)
@@ -120,12 +131,7 @@ def test_autorecovery_stays_paused_through_the_automatic_rollback_and_is_resumed
 
 
 def test_what_a_stopped_run_took_is_given_back_by_bk_status():
-    api = bookies()
-    for _look in range(6):
-        upgrade(api, wait=False)
-        if api.bookkeeper.read_only:
-            break
-    assert api.bookkeeper.read_only == {"bk-bookie-0"} and api.bookkeeper.autorecovery is False
+    api = stopped_once_bookie_0_is_read_only()
     assert api.fake.cr["status"]["dataPlane"]["readOnly"] == "bk-bookie-0"
     # The run stopped; someone sets spec.version back by hand, so the upgrade is cancelled.
     status = api.fake.cr["status"]
@@ -244,12 +250,7 @@ def test_bookies_that_take_a_request_without_showing_it_are_asked_again_at_a_pac
 
 
 def test_an_abort_gives_back_the_read_only_bookie_and_autorecovery_before_it_is_recorded():
-    api = bookies()
-    for _look in range(6):
-        upgrade(api, wait=False)
-        if api.bookkeeper.read_only:
-            break
-    assert api.bookkeeper.read_only == {"bk-bookie-0"} and api.bookkeeper.autorecovery is False
+    api = stopped_once_bookie_0_is_read_only()
     api.fake.cr["metadata"].setdefault("annotations", {})[resource.ABORT_ANNOTATION] = "change freeze"
     with pytest.raises(RunFailed, match="aborted on request"):
         upgrade(api)
